@@ -4,6 +4,11 @@
 #include <limits>
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/cluster_actor.hpp"
+#include "actors/dispatch.hpp"
+#include "actors/routing.hpp"
 
 namespace quotad::actors {
 
@@ -45,7 +50,7 @@ std::uint64_t submit(self_ptr self, storage::mutation m) {
 
 void try_retire(self_ptr self) {
   auto& st = self->state;
-  if (st.committed != st.submitted || !st.replies.empty())
+  if (st.committed != st.submitted || !st.replies.empty() || st.moving)
     return;
   if (st.node->clients.try_retire(st.id, st.entry))
     self->quit();
@@ -55,8 +60,8 @@ void job_done(self_ptr self) {
   auto& st = self->state;
   registry::handled(st.entry);
   st.last_job = std::chrono::steady_clock::now();
-  // An unknown client keeps nothing worth an actor: retire at once.
-  if (!st.quotas.known() || st.failed)
+  // An unknown or moved client keeps nothing worth an actor: retire at once.
+  if (!st.quotas.known() || st.failed || !st.moved_to.empty())
     try_retire(self);
 }
 
@@ -88,14 +93,34 @@ void maybe_roll_up(self_ptr self, storage::mutation& m) {
   if (cutoff < st.rolled_until + 3600)
     return;
   st.node->db.wait_committed();
-  if (st.node->db.plan_rollup(st.id, st.rolled_until == 0 ? min_time : st.rolled_until, cutoff, m))
+  auto from = st.rolled_until;
+  if (from == 0) {
+    auto first = st.node->db.first_usage(st.id);
+    if (!first || *first >= cutoff) {
+      st.rolled_until = cutoff;
+      return;
+    }
+    from = *first;
+  }
+  // At most a week per debit keeps every roll-up mutation small.
+  auto before = std::min(cutoff, from - (((from % storage::ledger_bucket_seconds)
+                                          + storage::ledger_bucket_seconds)
+                                         % storage::ledger_bucket_seconds)
+                                   + 7 * 86400);
+  if (st.node->db.plan_rollup(st.id, from, before, m))
     st.node->rollups.fetch_add(1, std::memory_order_relaxed);
-  st.rolled_until = cutoff;
+  st.rolled_until = before;
 }
 
 void load(self_ptr self) {
   auto& st = self->state;
   st.loaded = true;
+  // A request routed here just before the client moved away: follow it.
+  auto owner = st.node->routes.owner(st.id);
+  if (!owner.empty() && owner != st.node->node_id) {
+    st.moved_to = owner;
+    return;
+  }
   auto stored = st.node->db.load_client(st.id);
   if (!stored)
     return;
@@ -394,10 +419,109 @@ void handle_committed(self_ptr self, std::uint64_t seq, bool ok) {
     try_retire(self);
 }
 
-/// Runs a job and counts it off in the registry, whatever happens.
-template <class F>
-void run_job(self_ptr self, F&& f) {
-  f();
+// --- a client that moved to another node ----------------------------------
+
+wire_change change_of(self_ptr self, change_kind kind) {
+  wire_change c;
+  c.kind = static_cast<std::uint8_t>(kind);
+  c.client_id = self->state.id;
+  return c;
+}
+
+void redirect(self_ptr self, debit_atom, debit_job& job) {
+  dispatch_debit(*self->state.node, std::move(job.request), std::move(job.done));
+}
+void redirect(self_ptr self, status_atom, status_job& job) {
+  dispatch_change(*self->state.node, change_of(self, change_kind::status), std::move(job.done));
+}
+void redirect(self_ptr self, forget_atom, status_job& job) {
+  dispatch_change(*self->state.node, change_of(self, change_kind::forget), std::move(job.done));
+}
+void redirect(self_ptr self, define_atom, define_job& job) {
+  auto c = change_of(self, change_kind::define);
+  for (const auto& d : job.definitions)
+    c.definitions.push_back(to_wire(d));
+  dispatch_change(*self->state.node, std::move(c), std::move(job.done));
+}
+void redirect(self_ptr self, usage_atom, usage_job& job) {
+  dispatch_usage(*self->state.node, std::move(job.query), std::move(job.done));
+}
+void redirect(self_ptr self, erase_atom, erase_job& job) {
+  auto c = change_of(self, change_kind::erase);
+  c.has_from = job.from.has_value();
+  c.from = job.from.value_or(0);
+  c.has_to = job.to.has_value();
+  c.to = job.to.value_or(0);
+  dispatch_change(*self->state.node, std::move(c), std::move(job.done));
+}
+void redirect(self_ptr self, import_atom, import_job& job) {
+  auto c = change_of(self, change_kind::import);
+  c.import_id = std::move(job.import_id);
+  for (const auto& r : job.records)
+    c.records.emplace_back(r.at, r.credits);
+  dispatch_change(*self->state.node, std::move(c), std::move(job.done));
+}
+
+/// Sends everything stored about the client to its new owner, then forgets
+/// it here. Jobs arriving meanwhile wait in the mailbox (`await`), and go
+/// to the new owner afterwards.
+void move_to(self_ptr self, const std::string& target, const caf::actor& peer) {
+  auto& st = self->state;
+  auto report = [self](bool ok) {
+    caf::anon_send(self->state.node->cluster, moved_atom::value, self->state.id, ok);
+  };
+  if (!st.moved_to.empty()) {
+    report(true);
+    return;
+  }
+  st.node->db.wait_committed();
+  auto exported = st.node->db.export_client(st.id);
+  auto finish = [self, target, report] {
+    auto& st = self->state;
+    st.node->routes.mark_moved(st.id, target);
+    st.moved_to = target;
+    st.quotas.clear();
+    st.answers.clear();
+    st.loaded = true;
+    st.node->clients_moved_out.fetch_add(1, std::memory_order_relaxed);
+    report(true);
+  };
+  if (exported.empty()) {
+    finish();
+    return;
+  }
+  auto state = to_wire_state(st.id, exported);
+  st.moving = true;
+  self->request(peer, std::chrono::seconds{10}, adopt_atom::value, std::move(state))
+    .await(
+      [self, finish](bool ok) {
+        self->state.moving = false;
+        if (!ok) {
+          caf::anon_send(self->state.node->cluster, moved_atom::value, self->state.id, false);
+          return;
+        }
+        storage::mutation m{self->state.id};
+        m.delete_client();
+        submit(self, std::move(m));
+        finish();
+      },
+      [self](caf::error& e) {
+        self->state.moving = false;
+        spdlog::warn("moving client {} failed: {}", self->state.id, caf::to_string(e));
+        caf::anon_send(self->state.node->cluster, moved_atom::value, self->state.id, false);
+      });
+}
+
+/// Runs a job here, or sends it on if the client lives elsewhere now; then
+/// counts it off in the registry.
+template <class Atom, class Job, class F>
+void run_job(self_ptr self, Atom atom, Job& job, F&& f) {
+  if (!self->state.loaded)
+    load(self);
+  if (!self->state.moved_to.empty())
+    redirect(self, atom, job);
+  else
+    f();
   job_done(self);
 }
 
@@ -413,9 +537,9 @@ client(client_actor::stateful_pointer<client_state> self, std::string id, node_c
   st.last_job = std::chrono::steady_clock::now();
   self->delayed_send(self, node->settings.idle_timeout, tick_atom::value);
   return {
-    [self](debit_atom, debit_job& job) { run_job(self, [&] { handle_debit(self, job); }); },
-    [self](status_atom, status_job& job) {
-      run_job(self, [&] {
+    [self](debit_atom a, debit_job& job) { run_job(self, a, job, [&] { handle_debit(self, job); }); },
+    [self](status_atom a, status_job& job) {
+      run_job(self, a, job, [&] {
         if (self->state.failed) {
           service::client_result r;
           r.result = service::outcome::unavailable;
@@ -431,11 +555,11 @@ client(client_actor::stateful_pointer<client_state> self, std::string id, node_c
                                                 : service::outcome::unknown_client);
       });
     },
-    [self](define_atom, define_job& job) { run_job(self, [&] { handle_define(self, job); }); },
-    [self](forget_atom, status_job& job) { run_job(self, [&] { handle_forget(self, job); }); },
-    [self](usage_atom, usage_job& job) { run_job(self, [&] { handle_usage(self, job); }); },
-    [self](erase_atom, erase_job& job) { run_job(self, [&] { handle_erase(self, job); }); },
-    [self](import_atom, import_job& job) { run_job(self, [&] { handle_import(self, job); }); },
+    [self](define_atom a, define_job& job) { run_job(self, a, job, [&] { handle_define(self, job); }); },
+    [self](forget_atom a, status_job& job) { run_job(self, a, job, [&] { handle_forget(self, job); }); },
+    [self](usage_atom a, usage_job& job) { run_job(self, a, job, [&] { handle_usage(self, job); }); },
+    [self](erase_atom a, erase_job& job) { run_job(self, a, job, [&] { handle_erase(self, job); }); },
+    [self](import_atom a, import_job& job) { run_job(self, a, job, [&] { handle_import(self, job); }); },
     [self](committed_atom, std::uint64_t seq, bool ok) { handle_committed(self, seq, ok); },
     [self](tick_atom) {
       auto& st = self->state;
@@ -443,6 +567,12 @@ client(client_actor::stateful_pointer<client_state> self, std::string id, node_c
       if (idle >= st.node->settings.idle_timeout)
         try_retire(self);
       self->delayed_send(self, st.node->settings.idle_timeout, tick_atom::value);
+    },
+    [self](move_atom, const std::string& target, const caf::actor& peer) {
+      if (!self->state.loaded)
+        load(self);
+      move_to(self, target, peer);
+      job_done(self);
     },
   };
 }

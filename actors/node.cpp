@@ -1,68 +1,96 @@
 #include "actors/node.hpp"
 
-#include <atomic>
 #include <mutex>
+#include <sstream>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/client_actor.hpp"
+#include "actors/cluster_actor.hpp"
+#include "actors/dispatch.hpp"
 #include "actors/registry.hpp"
+#include "actors/routing.hpp"
+#include "actors/wire.hpp"
 
 namespace quotad::actors {
 
 namespace {
 
 caf::actor_system_config& configure(caf::actor_system_config& cfg, std::size_t threads) {
+  cfg.load<caf::io::middleman>();
+  add_wire_types(cfg);
   cfg.set("scheduler.max-threads", threads);
   // Few cores: workers sleep soon when idle instead of spinning for work.
   cfg.set("work-stealing.aggressive-poll-attempts", 20);
   cfg.set("work-stealing.moderate-poll-attempts", 50);
   cfg.set("logger.console", caf::atom("none"));
+  // Only quotad nodes may connect, and a silent peer is noticed in seconds.
+  cfg.set("middleman.app-identifiers", std::vector<std::string>{"quotad-1"});
+  cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds{500}});
+  cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds{3}});
   return cfg;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+} // namespace
+
+void add_wire_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<wire_quota>("quotad.wire_quota");
+  cfg.add_message_type<wire_debit_request>("quotad.wire_debit_request");
+  cfg.add_message_type<wire_debit_result>("quotad.wire_debit_result");
+  cfg.add_message_type<wire_client_result>("quotad.wire_client_result");
+  cfg.add_message_type<wire_usage_query>("quotad.wire_usage_query");
+  cfg.add_message_type<wire_day>("quotad.wire_day");
+  cfg.add_message_type<wire_usage_result>("quotad.wire_usage_result");
+  cfg.add_message_type<wire_change>("quotad.wire_change");
+  cfg.add_message_type<wire_client_state>("quotad.wire_client_state");
+  cfg.add_message_type<wire_member>("quotad.wire_member");
+  cfg.add_message_type<wire_view>("quotad.wire_view");
 }
 
-} // namespace
+std::string encode_view(const cluster::view& v) {
+  std::string out = std::to_string(v.epoch) + "\n";
+  for (const auto& m : v.members)
+    out += m.node_id + " " + m.http + " " + m.cluster + " "
+           + std::to_string(static_cast<int>(m.state)) + "\n";
+  return out;
+}
+
+std::optional<cluster::view> decode_view(std::string_view text) {
+  std::istringstream in{std::string{text}};
+  cluster::view v;
+  if (!(in >> v.epoch))
+    return std::nullopt;
+  cluster::member m;
+  int state = 0;
+  while (in >> m.node_id >> m.http >> m.cluster >> state) {
+    if (state < 0 || state > 3)
+      return std::nullopt;
+    m.state = static_cast<cluster::member_state>(state);
+    v.upsert(m);
+  }
+  return v;
+}
 
 struct node::impl {
   impl(storage::database& db, service::node_clock& clock, node_options o)
     : opts(std::move(o)),
       system(configure(cfg, opts.scheduler_threads)),
+      routes(std::make_shared<routing_snapshot>(opts.node_id, cluster::view{})),
       clients([this](const std::string& id, registry::entry* e) {
         return system.spawn<caf::lazy_init>(client, id, &ctx, e);
       }),
-      ctx{db, clock, clients, opts.settings, opts.node_id} {
+      ctx{db, clock, clients, routes, opts.settings, opts.node_id, {}} {
   }
 
   node_options opts;
   caf::actor_system_config cfg;
   caf::actor_system system;
+  routing routes;
   registry clients;
   node_context ctx;
   std::once_flag stopped;
-
-  template <class Atom, class Job>
-  void send(const std::string& client_id, Atom atom, Job job) {
-    caf::anon_send(clients.acquire(client_id), atom, std::move(job));
-  }
 };
 
 node::node(storage::database& db, service::node_clock& clock, node_options opts)
@@ -73,83 +101,130 @@ node::~node() {
   stop();
 }
 
+bool node::start(std::string& error) {
+  auto& o = impl_->opts;
+  cluster_settings cs;
+  cs.self = {o.node_id, o.http_address, o.cluster_address, cluster::member_state::up};
+  cs.join_through = o.seeds;
+  std::optional<cluster::view> kept;
+  if (auto text = impl_->ctx.db.get_meta("view"))
+    kept = decode_view(*text);
+  if (kept)
+    for (const auto& m : kept->members)
+      if (m.node_id != o.node_id
+          && std::find(cs.join_through.begin(), cs.join_through.end(), m.cluster)
+               == cs.join_through.end())
+        cs.join_through.push_back(m.cluster);
+  if (cs.join_through.empty()) {
+    // No seeds and no cluster to return to: a cluster of one.
+    cs.start_view.epoch = kept ? kept->epoch + 1 : 1;
+    cs.start_view.upsert(cs.self);
+  } else {
+    // Not a member until the cluster says so.
+    cs.start_view.epoch = 0;
+    cs.start_view.upsert({o.node_id, o.http_address, o.cluster_address,
+                          cluster::member_state::joining});
+  }
+  auto actor = spawn_cluster_actor(impl_->system, &impl_->ctx, std::move(cs));
+  impl_->ctx.cluster = actor;
+  auto port = impl_->system.middleman().publish(actor, o.cluster_port, o.cluster_host.c_str(), true);
+  if (!port) {
+    error = impl_->system.render(port.error());
+    return false;
+  }
+  return true;
+}
+
+void node::leave(std::chrono::seconds timeout) {
+  if (!impl_->ctx.cluster)
+    return;
+  caf::scoped_actor self{impl_->system};
+  self->request(impl_->ctx.cluster, timeout, leave_atom::value)
+    .receive([](bool) { spdlog::info("left the cluster"); },
+             [](caf::error& e) {
+               spdlog::warn("leaving the cluster did not complete: {}", caf::to_string(e));
+             });
+}
+
 void node::stop() {
   std::call_once(impl_->stopped, [this] {
     impl_->ctx.db.wait_committed();
     impl_->clients.for_each([](const client_actor& a) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     });
+    if (impl_->ctx.cluster) {
+      impl_->system.middleman().unpublish(impl_->ctx.cluster, 0);
+      caf::anon_send_exit(impl_->ctx.cluster, caf::exit_reason::user_shutdown);
+    }
     impl_->system.await_all_actors_done();
+    impl_->ctx.cluster = nullptr;
   });
 }
 
+namespace {
+
+wire_change change(change_kind kind, std::string client_id) {
+  wire_change c;
+  c.kind = static_cast<std::uint8_t>(kind);
+  c.client_id = std::move(client_id);
+  return c;
+}
+
+} // namespace
+
 void node::set_quotas(std::string client_id, std::vector<domain::definition> defs,
                       service::reply<service::client_result> done) {
-  impl_->send(client_id, define_atom::value, define_job{std::move(defs), std::move(done)});
+  auto c = change(change_kind::define, std::move(client_id));
+  for (const auto& d : defs)
+    c.definitions.push_back(to_wire(d));
+  dispatch_change(impl_->ctx, std::move(c), std::move(done));
 }
 
 void node::get_quotas(std::string client_id, service::reply<service::client_result> done) {
-  impl_->send(client_id, status_atom::value, status_job{std::move(done)});
+  dispatch_change(impl_->ctx, change(change_kind::status, std::move(client_id)), std::move(done));
 }
 
 void node::delete_client(std::string client_id, service::reply<service::client_result> done) {
-  impl_->send(client_id, forget_atom::value, status_job{std::move(done)});
+  dispatch_change(impl_->ctx, change(change_kind::forget, std::move(client_id)), std::move(done));
 }
 
 void node::debit(service::debit_request req, service::reply<service::debit_result> done) {
-  auto actor = impl_->clients.acquire(req.client_id);
-  caf::anon_send(actor, debit_atom::value, debit_job{std::move(req), std::move(done)});
+  dispatch_debit(impl_->ctx, std::move(req), std::move(done));
 }
 
 void node::debit_batch(std::vector<service::debit_request> reqs,
                        service::reply<std::vector<service::debit_result>> done) {
-  // Items go to their client actors concurrently; the last answer to come
-  // back completes the batch, in request order.
-  struct gather {
-    std::vector<service::debit_result> results;
-    std::atomic<std::size_t> missing;
-    service::reply<std::vector<service::debit_result>> done;
-  };
-  auto n = reqs.size();
-  if (n == 0) {
-    done({});
-    return;
-  }
-  auto g = std::make_shared<gather>();
-  g->results.resize(n);
-  g->missing.store(n);
-  g->done = std::move(done);
-  for (std::size_t i = 0; i < n; ++i) {
-    auto actor = impl_->clients.acquire(reqs[i].client_id);
-    caf::anon_send(actor, debit_atom::value,
-                   debit_job{std::move(reqs[i]), [g, i](service::debit_result r) {
-                     g->results[i] = std::move(r);
-                     if (g->missing.fetch_sub(1, std::memory_order_acq_rel) == 1)
-                       g->done(std::move(g->results));
-                   }});
-  }
+  dispatch_batch(impl_->ctx, std::move(reqs), std::move(done));
 }
 
 void node::usage(service::usage_query q, service::reply<service::usage_result> done) {
-  auto id = q.client_id;
-  impl_->send(id, usage_atom::value, usage_job{std::move(q), std::move(done)});
+  dispatch_usage(impl_->ctx, std::move(q), std::move(done));
 }
 
 void node::delete_usage(std::string client_id, std::optional<std::int64_t> from,
                         std::optional<std::int64_t> to,
                         service::reply<service::client_result> done) {
-  impl_->send(client_id, erase_atom::value, erase_job{from, to, std::move(done)});
+  auto c = change(change_kind::erase, std::move(client_id));
+  c.has_from = from.has_value();
+  c.from = from.value_or(0);
+  c.has_to = to.has_value();
+  c.to = to.value_or(0);
+  dispatch_change(impl_->ctx, std::move(c), std::move(done));
 }
 
 void node::import_usage(std::string client_id, std::string import_id,
                         std::vector<service::usage_record> records,
                         service::reply<service::client_result> done) {
-  impl_->send(client_id, import_atom::value,
-              import_job{std::move(import_id), std::move(records), std::move(done)});
+  auto c = change(change_kind::import, std::move(client_id));
+  c.import_id = std::move(import_id);
+  c.records.reserve(records.size());
+  for (const auto& r : records)
+    c.records.emplace_back(r.at, r.credits);
+  dispatch_change(impl_->ctx, std::move(c), std::move(done));
 }
 
 bool node::ready() const {
-  return true;
+  return impl_->routes.get()->joined();
 }
 
 std::string node::node_id() const {
@@ -157,23 +232,15 @@ std::string node::node_id() const {
 }
 
 std::string node::cluster_json() const {
-  const auto& o = impl_->opts;
-  std::string out = "{\"node_id\":";
-  append_json_string(out, o.node_id);
-  out += ",\"epoch\":1,\"members\":[{\"node_id\":";
-  append_json_string(out, o.node_id);
-  out += ",\"http\":";
-  append_json_string(out, o.http_address);
-  out += ",\"cluster\":";
-  append_json_string(out, o.cluster_address);
-  out += ",\"state\":\"up\"}]}";
-  return out;
+  auto s = impl_->routes.get();
+  return s->view.to_json(impl_->opts.node_id);
 }
 
 void node::append_metrics(std::string& out) const {
   const auto& ctx = impl_->ctx;
   const auto& c = impl_->clients;
   auto stats = ctx.db.stats();
+  auto snapshot = impl_->routes.get();
   auto line = [&out](std::string_view name, std::string_view type, std::string_view help,
                      std::uint64_t value) {
     out += "# HELP ";
@@ -205,7 +272,27 @@ void node::append_metrics(std::string& out) const {
        stats.live_data_bytes);
   line("quotad_ledger_rollups_total", "counter", "Ledger roll-ups into 15-minute buckets.",
        ctx.rollups.load());
-  line("quotad_cluster_members", "gauge", "Members of the cluster, this node included.", 1);
+  line("quotad_forwarded_total", "counter", "Requests sent to the node that owns the client.",
+       ctx.forwarded.load());
+  line("quotad_forward_failures_total", "counter", "Forwarded requests answered 503.",
+       ctx.forward_failures.load());
+  line("quotad_received_total", "counter", "Requests answered for other nodes' front doors.",
+       ctx.received.load());
+  line("quotad_clients_moved_out_total", "counter", "Clients handed to a new owner.",
+       ctx.clients_moved_out.load());
+  line("quotad_clients_moved_in_total", "counter", "Clients adopted from another node.",
+       ctx.clients_moved_in.load());
+  line("quotad_cluster_epoch", "gauge", "The member list's epoch as this node sees it.",
+       snapshot->view.epoch);
+  std::size_t up = 0, down = 0;
+  for (const auto& m : snapshot->view.members) {
+    up += m.state == cluster::member_state::up;
+    down += m.state == cluster::member_state::down;
+  }
+  line("quotad_cluster_members", "gauge", "Members of the cluster, this node included.",
+       snapshot->view.members.size());
+  line("quotad_cluster_members_up", "gauge", "Members that are up.", up);
+  line("quotad_cluster_members_down", "gauge", "Members that are down.", down);
 }
 
 } // namespace quotad::actors

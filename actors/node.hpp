@@ -2,16 +2,23 @@
 // `quota_service` the front door calls. CAF stays behind this header.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <vector>
 #include <string>
 
-#include "actors/node_context.hpp"
+#include "actors/settings.hpp"
+#include "service/clock.hpp"
+#include "storage/database.hpp"
 #include "service/quota_service.hpp"
 
 namespace quotad::actors {
 
 struct node_options {
   std::string node_id;
+  std::string cluster_host = "127.0.0.1";
+  std::uint16_t cluster_port = 4801;
+  std::vector<std::string> seeds;  // HOST:PORT of nodes to join through
   std::string http_address;     // as members see it, for /v1/cluster
   std::string cluster_address;
   node_settings settings;
@@ -22,6 +29,14 @@ class node final : public service::quota_service {
  public:
   node(storage::database& db, service::node_clock& clock, node_options opts);
   ~node() override;
+
+  /// Opens the cluster port and joins through the seeds (or starts a
+  /// cluster of one). False, with a message, when the port cannot be bound.
+  bool start(std::string& error);
+
+  /// Hands this node's clients on and leaves the cluster; returns when done
+  /// or after `timeout`.
+  void leave(std::chrono::seconds timeout);
 
   /// Stops every client actor once its pending writes are done; idempotent.
   void stop();

@@ -29,6 +29,7 @@ using erase_atom = caf::atom_constant<caf::atom("erase")>;
 using import_atom = caf::atom_constant<caf::atom("import")>;
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using move_atom = caf::atom_constant<caf::atom("move")>;
 
 struct debit_job {
   service::debit_request request;
@@ -80,7 +81,9 @@ using client_actor = caf::typed_actor<
   // The write path committed mutation `seq` (ok = written to the WAL).
   caf::reacts_to<committed_atom, std::uint64_t, bool>,
   // Periodic: passivate when idle.
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>,
+  // Hand the client over to the node with this id and cluster actor.
+  caf::reacts_to<move_atom, std::string, caf::actor>>;
 
 } // namespace quotad::actors
 

@@ -108,11 +108,20 @@ int main(int argc, char** argv) {
   node_opts.node_id = *node_id;
   node_opts.http_address = opts.http.text();
   node_opts.cluster_address = opts.cluster.text();
+  node_opts.cluster_host = opts.cluster.host;
+  node_opts.cluster_port = opts.cluster.port;
+  for (const auto& seed : opts.seeds)
+    node_opts.seeds.push_back(seed.text());
   node_opts.settings.idle_timeout = std::chrono::seconds{opts.actor_idle_seconds};
   node_opts.settings.idempotency_retention = opts.idempotency_retention;
   node_opts.settings.exact_ledger_seconds = opts.exact_ledger_days * 86400;
   node_opts.scheduler_threads = static_cast<std::size_t>(opts.scheduler_threads);
   auto node = std::make_unique<actors::node>(*db, clock, node_opts);
+  if (!node->start(error)) {
+    std::cerr << "quotad: --cluster: cannot listen on " << opts.cluster.text() << ": " << error << "\n";
+    node->stop();
+    return 1;
+  }
 
   http::server_options http_opts;
   http_opts.host = opts.http.host;
@@ -137,7 +146,9 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: stopping", signal);
 
-  // Stop accepting, let the actors finish their writes, flush, exit 0.
+  // Hand the clients on (in a cluster), stop accepting, let the actors
+  // finish their writes, flush, exit 0.
+  node->leave(std::chrono::seconds{60});
   front_door.stop();
   node->stop();
   node.reset();

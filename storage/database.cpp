@@ -1,5 +1,6 @@
 #include "storage/database.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -400,6 +401,84 @@ bool database::plan_rollup(std::string_view client_id, std::int64_t from, std::i
   });
   flush();
   return planned;
+}
+
+// --- moving clients between nodes --------------------------------------------
+
+namespace {
+
+/// The client id at the start of a key (2-byte length, then the id).
+std::optional<std::string> client_of_key(std::string_view key) {
+  if (key.size() < 2) return std::nullopt;
+  std::size_t n = (static_cast<std::uint8_t>(key[0]) << 8) | static_cast<std::uint8_t>(key[1]);
+  if (key.size() < 2 + n) return std::nullopt;
+  return std::string(key.substr(2, n));
+}
+
+/// Visits each key of `cf` starting with `prefix`.
+template <class Visit>
+void scan_prefix(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix,
+                 Visit visit) {
+  const std::string end = codec::prefix_end(prefix);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  for (it->Seek(prefix); it->Valid(); it->Next())
+    visit(it->key().ToStringView().substr(prefix.size()), it->value().ToStringView());
+  if (!it->status().ok()) throw std::runtime_error("storage read failed: " + it->status().ToString());
+}
+
+} // namespace
+
+std::vector<std::string> database::client_ids() const {
+  std::vector<std::string> ids;
+  for (auto c : {column::definitions, column::ledger}) {
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->cf(c)));
+    it->SeekToFirst();
+    while (it->Valid()) {
+      auto id = client_of_key(it->key().ToStringView());
+      if (!id) {
+        it->Next();
+        continue;
+      }
+      ids.push_back(*id);
+      // Skip the rest of this client's keys.
+      it->Seek(codec::prefix_end(codec::client_prefix(*id)));
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+client_export database::export_client(std::string_view client_id) const {
+  client_export out;
+  out.client = load_client(client_id);
+  ledger_scan(client_id, INT64_MIN, INT64_MAX,
+              [&](std::int64_t at, micro_credits c) { out.ledger.emplace_back(at, c); });
+  const std::string prefix = codec::client_prefix(client_id);
+  scan_prefix(impl_->db, impl_->cf(column::idempotency), prefix,
+              [&](std::string_view key, std::string_view value) {
+                if (auto a = codec::decode_answer(value)) out.answers.emplace_back(std::string(key), *a);
+              });
+  scan_prefix(impl_->db, impl_->cf(column::imports), prefix,
+              [&](std::string_view key, std::string_view value) {
+                if (auto at = codec::decode_import(value)) out.imports.emplace_back(std::string(key), *at);
+              });
+  return out;
+}
+
+std::optional<std::int64_t> database::first_usage(std::string_view client_id) const {
+  const std::string prefix = codec::client_prefix(client_id);
+  const std::string end = codec::prefix_end(prefix);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(column::ledger)));
+  it->Seek(prefix);
+  if (!it->Valid()) return std::nullopt;
+  return codec::ledger_key_time(it->key().ToStringView(), prefix.size());
 }
 
 // --- metadata and statistics -------------------------------------------------

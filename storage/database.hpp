@@ -61,6 +61,16 @@ struct stored_answer {
   std::int64_t expires = 0;     // epoch seconds
 };
 
+/// Everything stored about a client, as it moves to another node.
+struct client_export {
+  std::optional<stored_client> client;
+  std::vector<std::pair<std::int64_t, micro_credits>> ledger;
+  std::vector<std::pair<std::string, stored_answer>> answers;
+  std::vector<std::pair<std::string, std::int64_t>> imports;  // import id → applied at
+
+  bool empty() const { return !client && ledger.empty() && answers.empty() && imports.empty(); }
+};
+
 /// Ledger resolution: entries older than the exact horizon are rolled up
 /// into buckets of this many seconds (see docs/storage.md).
 inline constexpr std::int64_t ledger_bucket_seconds = 900;
@@ -142,6 +152,14 @@ class database {
   // --- node metadata (synchronous, fsynced) -----------------------------
   std::optional<std::string> get_meta(std::string_view key) const;
   bool put_meta(std::string_view key, std::string_view value);
+
+  // --- moving clients between nodes ---------------------------------------
+  /// Every client with definitions or ledger entries on this node.
+  std::vector<std::string> client_ids() const;
+  /// Everything stored about one client.
+  client_export export_client(std::string_view client_id) const;
+  /// The time of the client's earliest ledger entry, if any.
+  std::optional<std::int64_t> first_usage(std::string_view client_id) const;
 
   database_stats stats() const;
 

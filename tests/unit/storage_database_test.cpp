@@ -620,5 +620,50 @@ TEST_F(storage_database, stats_count_commits_and_live_data) {
   EXPECT_GT(db_->stats().live_data_bytes, 0u);
 }
 
+// --- moving clients between nodes ---------------------------------------------
+
+TEST_F(storage_database, client_ids_list_every_client_once) {
+  EXPECT_TRUE(db_->client_ids().empty());
+  mutation a("a");
+  a.put_definitions({});
+  a.add_usage(1, 1);
+  a.add_usage(2, 1);
+  ASSERT_TRUE(apply(std::move(a)));
+  add("ab", 5, 1);  // history only, no definitions
+  mutation c("c");
+  c.put_definitions({});
+  ASSERT_TRUE(apply(std::move(c)));
+  EXPECT_EQ(db_->client_ids(), (std::vector<std::string>{"a", "ab", "c"}));
+}
+
+TEST_F(storage_database, export_holds_everything_of_one_client) {
+  std::vector<domain::definition> defs{{domain::duration::day, 500, anchor_in("Europe/Berlin", 0)}};
+  domain::quota_set qs;
+  qs.assign(defs, domain::from_epoch(5000));
+  mutation m("x");
+  m.put_definitions(defs);
+  m.put_windows(qs, 900);
+  m.add_usage(-5, 1);
+  m.add_usage(5000, 2);
+  m.put_answer("k", {1, 2, 3, INT64_MAX});
+  m.put_import("i", 7);
+  ASSERT_TRUE(apply(std::move(m)));
+  add("xy", 1, 1);
+
+  EXPECT_EQ(db_->first_usage("x"), std::optional<std::int64_t>{-5});
+  EXPECT_EQ(db_->first_usage("nobody"), std::nullopt);
+  auto e = db_->export_client("x");
+  ASSERT_TRUE(e.client);
+  EXPECT_EQ(e.client->definitions.size(), 1u);
+  EXPECT_EQ(e.client->rolled_until, 900);
+  EXPECT_EQ(e.ledger, (std::vector<std::pair<std::int64_t, micro_credits>>{{-5, 1}, {5000, 2}}));
+  ASSERT_EQ(e.answers.size(), 1u);
+  EXPECT_EQ(e.answers[0].first, "k");
+  EXPECT_EQ(e.answers[0].second.reset, 3);
+  EXPECT_EQ(e.imports, (std::vector<std::pair<std::string, std::int64_t>>{{"i", 7}}));
+  EXPECT_FALSE(e.empty());
+  EXPECT_TRUE(db_->export_client("nobody").empty());
+}
+
 } // namespace
 } // namespace quotad::storage

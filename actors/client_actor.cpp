@@ -492,7 +492,9 @@ void move_to(self_ptr self, const std::string& target, const caf::actor& peer) {
   }
   auto state = to_wire_state(st.id, exported);
   st.moving = true;
-  self->request(peer, std::chrono::seconds{10}, adopt_atom::value, std::move(state))
+  // Through this node's cluster actor: only cluster actors talk across nodes.
+  self->request(st.node->cluster, std::chrono::seconds{10}, adopt_atom::value, peer,
+                std::move(state))
     .await(
       [self, finish](bool ok) {
         self->state.moving = false;

@@ -53,7 +53,6 @@ struct cluster_state {
   bool sweeping = false;
   bool sweep_failed = false;
   std::size_t moves_pending = 0;
-  bool handoff_reported = false;
 
   // The coordinator's record of the change in progress.
   std::string change_key;
@@ -200,9 +199,10 @@ void on_peer_lost(self_ptr self, const std::string& address) {
 
 // --- the change in progress ---------------------------------------------------
 
+/// Tells the coordinator this node moved its clients; repeated every tick
+/// while the change lasts (the coordinator counts each member once).
 void report_handoff(self_ptr self) {
   auto& st = self->state;
-  st.handoff_reported = true;
   auto coordinator = st.view.coordinator();
   if (!coordinator)
     return;
@@ -225,12 +225,12 @@ void finish_sweep(self_ptr self) {
 void sweep(self_ptr self) {
   auto& st = self->state;
   auto key = change_key(st.view);
-  if (st.sweeping || key == st.swept_change)
+  if (st.sweeping || key == st.swept_change || !st.view.coordinator()
+      || !st.view.find(self_id(self)))
     return;
   st.swept_change = key;
   st.sweeping = true;
   st.sweep_failed = false;
-  st.handoff_reported = false;
   st.moves_pending = 0;
   auto snapshot = st.ctx->routes.get();
   for (const auto& id : st.ctx->db.client_ids()) {
@@ -389,23 +389,22 @@ void request_leave(self_ptr self) {
   }
   auto coordinator = st.view.coordinator();
   if (auto peer = coordinator ? peer_of(self, *coordinator) : caf::actor{})
-    self->send(peer, leave_atom::value, self_id(self));
+    self->request(peer, connect_timeout, leave_atom::value, self_id(self))
+      .then([](bool) {}, [](caf::error&) {});
 }
 
 void on_tick(self_ptr self) {
   auto& st = self->state;
-  auto snapshot = st.ctx->routes.get();
-  if (!snapshot->joined() && !snapshot->view.find(self_id(self)))
-    try_join(self);
-  else if (auto* me = st.view.find(self_id(self)); me && me->state == cluster::member_state::joining
-                                                   && !st.view.coordinator())
+  // Until the coordinator lists this node as up: (re)join. Harmless while a
+  // join is in progress: the coordinator answers with the list as it is.
+  if (!st.ctx->routes.get()->joined())
     try_join(self);
   for (const auto& m : st.view.members)
     if (m.node_id != self_id(self))
       connect(self, m.cluster);
   if (st.view.changing()) {
     sweep(self);
-    if (!st.sweeping && !st.handoff_reported && st.swept_change == change_key(st.view))
+    if (!st.sweeping && st.swept_change == change_key(st.view))
       report_handoff(self);
   }
   if (st.leave_requested)
@@ -440,6 +439,16 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
   st.mm = self->system().middleman().actor_handle();
   st.view = st.settings.start_view;
   publish_routing(self);
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& e) -> caf::error {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      spdlog::error("cluster actor failed: {}", x.what());
+    } catch (...) {
+      spdlog::error("cluster actor failed");
+    }
+    return caf::make_error(caf::sec::runtime_error);
+  });
   self->set_down_handler([self](caf::down_msg& dm) {
     for (const auto& [address, peer] : self->state.peers)
       if (peer.address() == dm.source) {
@@ -531,6 +540,14 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
               [done, target = r.target](caf::error&) {
                 (*done)(unavailable_usage("node " + target + " did not answer"));
               });
+    },
+    [self](adopt_atom, const caf::actor& peer, wire_client_state& w) -> caf::result<bool> {
+      // A local client actor hands its client to `peer`'s node.
+      auto rp = self->make_response_promise<bool>();
+      self->request(peer, std::chrono::seconds{10}, adopt_atom::value, std::move(w))
+        .then([rp](bool ok) mutable { rp.deliver(ok); },
+              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
     },
     [self](moved_atom, const std::string& client_id, bool ok) {
       auto& st = self->state;

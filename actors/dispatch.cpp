@@ -33,8 +33,10 @@ route route_of(node_context& ctx, std::string_view client_id, std::uint8_t hops)
   return {route::remote, owner, {}};
 }
 
+/// The id is taken by value: callers often move the job out of the
+/// request that holds it, in the same call.
 template <class Atom, class Job>
-void send_local(node_context& ctx, const std::string& client_id, Atom atom, Job job) {
+void send_local(node_context& ctx, std::string client_id, Atom atom, Job job) {
   caf::anon_send(ctx.clients.acquire(client_id), atom, std::move(job));
 }
 
@@ -111,7 +113,8 @@ void dispatch_batch(node_context& ctx, std::vector<service::debit_request> reqs,
   for (std::size_t i = 0; i < n; ++i) {
     auto r = route_of(ctx, reqs[i].client_id, hops);
     if (r.where == route::local) {
-      send_local(ctx, reqs[i].client_id, debit_atom::value,
+      auto id = reqs[i].client_id;
+      send_local(ctx, std::move(id), debit_atom::value,
                  debit_job{std::move(reqs[i]), [g, i](service::debit_result result) {
                    g->results[i] = std::move(result);
                    g->finish(1);

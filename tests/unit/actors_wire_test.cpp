@@ -224,8 +224,16 @@ TEST_F(wire_test, whole_messages_of_registered_types_survive) {
   auto mv = message_round_trip(caf::make_message(view_atom::value, wire_view{3, {}}));
   ASSERT_TRUE((mv.match_elements<view_atom, wire_view>()));
   EXPECT_EQ(mv.get_as<wire_view>(1).epoch, 3u);
-  auto ms = message_round_trip(caf::make_message(adopt_atom::value, wire_client_state{}));
+  wire_client_state full;
+  full.client_id = "c";
+  full.known = true;
+  full.quotas = {sample_quota()};
+  full.ledger = {{1, 2}};
+  full.answers = {{"k", {1, 2, 3, 4}}};
+  full.imports = {{"i", 5}};
+  auto ms = message_round_trip(caf::make_message(adopt_atom::value, full));
   ASSERT_TRUE((ms.match_elements<adopt_atom, wire_client_state>()));
+  EXPECT_EQ(ms.get_as<wire_client_state>(1).answers.size(), 1u);
   auto mc = message_round_trip(caf::make_message(change_atom::value, wire_change{}));
   ASSERT_TRUE((mc.match_elements<change_atom, wire_change>()));
   auto mu = message_round_trip(caf::make_message(usage_atom::value, wire_usage_query{}));

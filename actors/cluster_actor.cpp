@@ -610,10 +610,29 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
       next.find(node_id)->state = cluster::member_state::down;
       commit_view(self, std::move(next));
     },
+    [self](remove_member_job& job) {
+      auto& st = self->state;
+      if (!st.view.find(job.node_id)) {
+        job.done(service::outcome::unknown_client);
+        return;
+      }
+      auto coordinator = st.view.coordinator();
+      auto peer = coordinator ? peer_of(self, *coordinator) : caf::actor{};
+      if (!peer) {
+        job.done(service::outcome::unavailable);
+        return;
+      }
+      auto done = shared(std::move(job.done));
+      self->request(peer, connect_timeout, remove_atom::value, job.node_id)
+        .then([done](bool ok) { (*done)(ok ? service::outcome::ok : service::outcome::unavailable); },
+              [done](caf::error&) { (*done)(service::outcome::unavailable); });
+    },
     [self](remove_atom, const std::string& node_id) -> bool {
       auto& st = self->state;
-      if (!is_coordinator(self) || !st.view.find(node_id) || node_id == self_id(self))
+      if (!is_coordinator(self) || node_id == self_id(self))
         return false;
+      if (!st.view.find(node_id))
+        return true;
       auto next = st.view;
       next.erase(node_id);
       spdlog::warn("node {} removed from the cluster by an operator", node_id);

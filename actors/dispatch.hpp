@@ -31,6 +31,11 @@ struct remote_change {
   wire_change change;
   service::reply<service::client_result> done;
 };
+/// An operator removes a member for good (through the coordinator).
+struct remove_member_job {
+  std::string node_id;
+  service::reply<service::outcome> done;
+};
 struct remote_usage {
   std::string target;
   wire_usage_query query;
@@ -57,3 +62,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(quotad::actors::remote_debit)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(quotad::actors::remote_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(quotad::actors::remote_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(quotad::actors::remote_usage)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(quotad::actors::remove_member_job)

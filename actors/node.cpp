@@ -223,6 +223,14 @@ void node::import_usage(std::string client_id, std::string import_id,
   dispatch_change(impl_->ctx, std::move(c), std::move(done));
 }
 
+void node::remove_member(std::string node_id, service::reply<service::outcome> done) {
+  if (node_id == impl_->opts.node_id) {
+    done(service::outcome::conflict);
+    return;
+  }
+  caf::anon_send(impl_->ctx.cluster, remove_member_job{std::move(node_id), std::move(done)});
+}
+
 bool node::ready() const {
   return impl_->routes.get()->joined();
 }

@@ -56,6 +56,8 @@ class node final : public service::quota_service {
                     std::vector<service::usage_record> records,
                     service::reply<service::client_result> done) override;
 
+  void remove_member(std::string node_id, service::reply<service::outcome> done) override;
+
   bool ready() const override;
   std::string node_id() const override;
   std::string cluster_json() const override;

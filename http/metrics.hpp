@@ -18,6 +18,7 @@ enum class route : std::uint8_t {
   readyz,
   metrics,
   cluster,
+  cluster_member,       // /v1/cluster/members/{id}
   client,               // /v1/clients/{id}
   client_quotas,        // /v1/clients/{id}/quotas
   client_usage,         // /v1/clients/{id}/usage

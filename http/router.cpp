@@ -69,6 +69,8 @@ route_match match_path(std::string_view path) {
   if (path == "/readyz") return {route::readyz, {}};
   if (path == "/metrics") return {route::metrics, {}};
   if (path == "/v1/cluster") return {route::cluster, {}};
+  if (path.starts_with("/v1/cluster/members/"))
+    return {route::cluster_member, path.substr(std::string_view{"/v1/cluster/members/"}.size())};
   // Envoy's ext_authz appends the original path to its prefix.
   if (path == "/v1/authorize" || path.starts_with("/v1/authorize/")) return {route::authorize, {}};
   if (path == "/v1/usage:batch") return {route::usage_batch, {}};
@@ -450,6 +452,23 @@ void router::handle(const request& req, responder done) {
     case route::cluster:
       if (method != verb::get) return c.finish(method_not_allowed("GET"));
       return c.finish(make_response(200, service_.cluster_json(), json_type));
+
+    case route::cluster_member: {
+      if (method != verb::delete_) return c.finish(method_not_allowed("DELETE"));
+      if (!require_access(access::admin)) return;
+      auto node_id = percent_decode(m.id);
+      if (!node_id || node_id->empty() || node_id->find('/') != std::string::npos)
+        return c.finish(bad_request({"node_id", "must be a member's node id"}));
+      return service_.remove_member(*node_id, [c = std::move(c)](service::outcome o) mutable {
+        if (o == service::outcome::ok) return c.finish(make_response(204, {}, {}));
+        if (o == service::outcome::unknown_client)
+          return c.finish(make_problem(problems::not_found, 404, "There is no member with this node id"));
+        if (o == service::outcome::conflict)
+          return c.finish(make_problem(problems::conflict, 409,
+                                       "A node cannot remove itself; stop it with SIGTERM to leave"));
+        return c.finish(unavailable_response("The coordinator cannot answer now"));
+      });
+    }
 
     case route::authorize:  // any method: gateways forward the original one
       return authorize(std::move(c), req, query);

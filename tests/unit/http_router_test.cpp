@@ -93,6 +93,12 @@ class recording_service : public service::quota_service {
     last_records = std::move(records);
     done(client_answer);
   }
+  void remove_member(std::string node_id, service::reply<service::outcome> done) override {
+    calls.push_back("remove_member");
+    last_client = std::move(node_id);
+    done(member_answer);
+  }
+  service::outcome member_answer = service::outcome::ok;
   bool ready() const override { return is_ready; }
   std::string node_id() const override { return "node-a"; }
   std::string cluster_json() const override { return R"({"node_id":"node-a","epoch":3,"members":[]})"; }
@@ -175,6 +181,30 @@ TEST_F(RouterTest, Cluster) {
   auto res = call(bhttp::verb::get, "/v1/cluster");
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res.body(), R"({"node_id":"node-a","epoch":3,"members":[]})");
+}
+
+TEST_F(RouterTest, RemovingAMemberNeedsTheAdminTokenAndNamesTheMember) {
+  server_options o;
+  o.admin_token = "secret";
+  make_router(o);
+  auto res = call(bhttp::verb::delete_, "/v1/cluster/members/node-b");
+  expect_problem(res, 401, "unauthorized");
+  EXPECT_TRUE(svc.calls.empty());
+  std::vector<std::pair<std::string, std::string>> admin{{"Authorization", "Bearer secret"}};
+  res = call(bhttp::verb::delete_, "/v1/cluster/members/node-b", {}, admin);
+  EXPECT_EQ(res.result_int(), 204);
+  EXPECT_EQ(svc.last_client, "node-b");
+  svc.member_answer = service::outcome::unknown_client;
+  expect_problem(call(bhttp::verb::delete_, "/v1/cluster/members/nobody", {}, admin), 404, "not-found");
+  svc.member_answer = service::outcome::conflict;
+  expect_problem(call(bhttp::verb::delete_, "/v1/cluster/members/node-a", {}, admin), 409, "conflict");
+  svc.member_answer = service::outcome::unavailable;
+  expect_problem(call(bhttp::verb::delete_, "/v1/cluster/members/node-c", {}, admin), 503, "unavailable");
+  expect_problem(call(bhttp::verb::delete_, "/v1/cluster/members/", {}, admin), 400, "invalid-request",
+                 "node_id");
+  auto wrong = call(bhttp::verb::get, "/v1/cluster/members/node-b", {}, admin);
+  EXPECT_EQ(wrong.result_int(), 405);
+  EXPECT_EQ(wrong[bhttp::field::allow], "DELETE");
 }
 
 TEST_F(RouterTest, UnknownRoutesAre404Problems) {

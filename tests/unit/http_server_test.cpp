@@ -61,6 +61,9 @@ class threaded_service : public service::quota_service {
                     service::reply<service::client_result> done) override {
     done({});
   }
+  void remove_member(std::string, service::reply<service::outcome> done) override {
+    done(service::outcome::ok);
+  }
   bool ready() const override { return true; }
   std::string node_id() const override { return "node-t"; }
   std::string cluster_json() const override { return "{}"; }

@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 ./tools/install-deps.sh
 ./tools/build.sh
 ctest --test-dir build --output-on-failure -j2
-# Debian's interpreter: it has python3-pytest and python3-flask.
-/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e clients/python/tests
+# Debian's interpreter: it has python3-pytest and python3-flask. Each suite
+# has its own conftest, so each runs on its own.
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+/usr/bin/python3 -m pytest -q -p no:cacheprovider clients/python/tests

@@ -27,30 +27,65 @@ int64_t now_epoch(self_ptr self) {
 
 // --- replies, in commit order -------------------------------------------
 
+bool failed(self_ptr self) {
+  return self->state.sync->failed.load();
+}
+
+bool all_committed(self_ptr self) {
+  return self->state.sync->committed.load() == self->state.submitted;
+}
+
+/// Sends the held replies whose mutations are written, in order.
+void deliver_ready(self_ptr self) {
+  auto& st = self->state;
+  auto committed = st.sync->committed.load();
+  std::size_t n = 0;
+  while (n < st.replies.size() && st.replies[n].after <= committed) {
+    st.replies[n].send(!failed(self));
+    ++n;
+  }
+  st.replies.erase(st.replies.begin(), st.replies.begin() + static_cast<std::ptrdiff_t>(n));
+  if (st.replies.empty())
+    st.sync->waiters.store(false);
+}
+
 /// Sends `send` once every mutation submitted so far is committed: no
 /// answer ever reflects a change that could still be lost.
 void reply_after_commits(self_ptr self, std::function<void(bool ok)> send) {
   auto& st = self->state;
-  if (st.replies.empty() && st.committed == st.submitted && !st.failed) {
+  if (st.replies.empty() && all_committed(self) && !failed(self)) {
     send(true);
     return;
   }
   st.replies.push_back({st.submitted, std::move(send)});
+  // Announce the wait before looking again: the writer stores `committed`
+  // before it reads `waiters`, so one of the two sees the other.
+  st.sync->waiters.store(true);
+  deliver_ready(self);
 }
 
-std::uint64_t submit(self_ptr self, storage::mutation m) {
+/// Hands a mutation to the write path. `reply`, if given, runs on the
+/// writer thread right after the write (the hot path: no trip back through
+/// the mailbox); the actor hears of the commit only when it waits for it.
+std::uint64_t submit(self_ptr self, storage::mutation m, std::function<void(bool ok)> reply = {}) {
   auto& st = self->state;
   auto seq = ++st.submitted;
   auto handle = caf::actor_cast<client_actor>(self);
-  st.node->db.commit(std::move(m), [handle, seq](bool ok) {
-    caf::anon_send(handle, committed_atom::value, seq, ok);
+  st.node->db.commit(std::move(m), [handle, seq, sync = st.sync, reply = std::move(reply)](bool ok) {
+    if (!ok)
+      sync->failed.store(true);
+    sync->committed.store(seq);
+    if (reply)
+      reply(!sync->failed.load());
+    if (!ok || sync->waiters.load())
+      caf::anon_send(handle, committed_atom::value, seq, ok);
   });
   return seq;
 }
 
 void try_retire(self_ptr self) {
   auto& st = self->state;
-  if (st.committed != st.submitted || !st.replies.empty() || st.moving)
+  if (!all_committed(self) || !st.replies.empty() || st.moving)
     return;
   if (st.node->clients.try_retire(st.id, st.entry))
     self->quit();
@@ -61,7 +96,7 @@ void job_done(self_ptr self) {
   registry::handled(st.entry);
   st.last_job = std::chrono::steady_clock::now();
   // An unknown or moved client keeps nothing worth an actor: retire at once.
-  if (!st.quotas.known() || st.failed || !st.moved_to.empty())
+  if (!st.quotas.known() || failed(self) || !st.moved_to.empty())
     try_retire(self);
 }
 
@@ -195,8 +230,10 @@ void report(service::debit_result& r, const domain::quota_set& quotas, std::opti
   r.reset = domain::to_epoch(all[*index].current.end);
 }
 
-void send_debit(self_ptr self, service::debit_result r, service::reply<service::debit_result>& done) {
-  reply_after_commits(self, [r = std::move(r), done = std::move(done)](bool ok) mutable {
+/// The reply of a debit, given whether the write (if any) succeeded.
+std::function<void(bool)> debit_reply(service::debit_result r,
+                                      service::reply<service::debit_result>& done) {
+  return [r = std::move(r), done = std::move(done)](bool ok) mutable {
     if (!ok) {
       service::debit_result failed;
       failed.result = service::outcome::unavailable;
@@ -205,7 +242,11 @@ void send_debit(self_ptr self, service::debit_result r, service::reply<service::
       r = std::move(failed);
     }
     done(std::move(r));
-  });
+  };
+}
+
+void send_debit(self_ptr self, service::debit_result r, service::reply<service::debit_result>& done) {
+  reply_after_commits(self, debit_reply(std::move(r), done));
 }
 
 const storage::stored_answer* find_answer(self_ptr self, const std::string& key,
@@ -224,7 +265,7 @@ void handle_debit(self_ptr self, debit_job& job) {
   service::debit_result r;
   r.owner = st.node->node_id;
   r.now = st.node->clock.now();
-  if (st.failed) {
+  if (failed(self)) {
     r.result = service::outcome::unavailable;
     r.detail = "the client's state is being reloaded; try again";
     job.done(std::move(r));
@@ -238,6 +279,8 @@ void handle_debit(self_ptr self, debit_job& job) {
   }
   renew(self);
   if (!req.idempotency_key.empty()) {
+    auto committed = st.sync->committed.load();
+    std::erase_if(st.answers, [committed](const auto& a) { return a.seq <= committed; });
     std::optional<storage::stored_answer> from_disk;
     if (auto* previous = find_answer(self, req.idempotency_key, from_disk)) {
       report(r, st.quotas, st.quotas.lowest(), req.want_quotas);
@@ -281,8 +324,13 @@ void handle_debit(self_ptr self, debit_job& job) {
     m.put_answer(req.idempotency_key, answer);
     st.answers.push_back({st.submitted + 1, req.idempotency_key, answer});
   }
-  submit(self, std::move(m));
-  send_debit(self, std::move(r), job.done);
+  // Held replies (reads, refusals) go first; this one rides on its write.
+  if (!st.replies.empty()) {
+    submit(self, std::move(m));
+    send_debit(self, std::move(r), job.done);
+    return;
+  }
+  submit(self, std::move(m), debit_reply(std::move(r), job.done));
 }
 
 void handle_define(self_ptr self, define_job& job) {
@@ -399,23 +447,15 @@ void handle_forget(self_ptr self, status_job& job) {
   });
 }
 
-void handle_committed(self_ptr self, std::uint64_t seq, bool ok) {
+void handle_committed(self_ptr self, std::uint64_t, bool ok) {
   auto& st = self->state;
-  st.committed = seq;
   if (!ok) {
     // Memory is now ahead of the disk: answer what waits with 503 and
     // reload from disk through a fresh actor.
-    st.failed = true;
     st.node->write_failures.fetch_add(1, std::memory_order_relaxed);
   }
-  std::size_t n = 0;
-  while (n < st.replies.size() && st.replies[n].after <= seq) {
-    st.replies[n].send(!st.failed);
-    ++n;
-  }
-  st.replies.erase(st.replies.begin(), st.replies.begin() + static_cast<std::ptrdiff_t>(n));
-  std::erase_if(st.answers, [seq](const auto& a) { return a.seq <= seq; });
-  if (st.failed)
+  deliver_ready(self);
+  if (failed(self))
     try_retire(self);
 }
 
@@ -542,7 +582,7 @@ client(client_actor::stateful_pointer<client_state> self, std::string id, node_c
     [self](debit_atom a, debit_job& job) { run_job(self, a, job, [&] { handle_debit(self, job); }); },
     [self](status_atom a, status_job& job) {
       run_job(self, a, job, [&] {
-        if (self->state.failed) {
+        if (failed(self)) {
           service::client_result r;
           r.result = service::outcome::unavailable;
           r.owner = self->state.node->node_id;

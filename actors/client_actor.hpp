@@ -3,7 +3,9 @@
 // reflects are on disk.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -14,6 +16,14 @@
 #include "actors/registry.hpp"
 
 namespace quotad::actors {
+
+/// What the write path's completions share with the actor: they run on
+/// the writer thread, and answer debits from there directly.
+struct commit_sync {
+  std::atomic<std::uint64_t> committed{0};  // last mutation written
+  std::atomic<bool> failed{false};          // a write failed: nothing here is trusted
+  std::atomic<bool> waiters{false};         // the actor holds replies until commits
+};
 
 struct client_state {
   /// A reply held back until mutation `after` is committed.
@@ -34,12 +44,11 @@ struct client_state {
   registry::entry* entry = nullptr;
 
   bool loaded = false;
-  bool failed = false;  // a write failed: answer 503 until drained, then quit
   domain::quota_set quotas;
   std::int64_t rolled_until = 0;
 
   std::uint64_t submitted = 0;  // last mutation handed to the write path
-  std::uint64_t committed = 0;  // last mutation written
+  std::shared_ptr<commit_sync> sync = std::make_shared<commit_sync>();
   std::vector<pending_reply> replies;
   std::vector<pending_answer> answers;
   std::chrono::steady_clock::time_point last_job{};

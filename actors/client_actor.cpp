@@ -389,6 +389,10 @@ void recompute_and_answer(self_ptr self, service::reply<service::client_result> 
 void handle_erase(self_ptr self, erase_job& job) {
   auto& st = self->state;
   ensure_loaded(self);
+  if (!st.quotas.known()) {
+    reply_status(self, std::move(job.done), service::outcome::unknown_client);
+    return;
+  }
   storage::mutation m{st.id};
   m.delete_usage(job.from.value_or(min_time), job.to.value_or(max_time));
   submit(self, std::move(m));
@@ -533,7 +537,9 @@ void move_to(self_ptr self, const std::string& target, const caf::actor& peer) {
   auto state = to_wire_state(st.id, exported);
   st.moving = true;
   // Through this node's cluster actor: only cluster actors talk across nodes.
-  self->request(st.node->cluster, std::chrono::seconds{10}, adopt_atom::value, peer,
+  // Jobs wait in the mailbox meanwhile: the timeout keeps that wait within
+  // the 5 s a request may wait for a moving client (SPEC §7).
+  self->request(st.node->cluster, std::chrono::seconds{4}, adopt_atom::value, peer,
                 std::move(state))
     .await(
       [self, finish](bool ok) {

@@ -544,7 +544,7 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
     [self](adopt_atom, const caf::actor& peer, wire_client_state& w) -> caf::result<bool> {
       // A local client actor hands its client to `peer`'s node.
       auto rp = self->make_response_promise<bool>();
-      self->request(peer, std::chrono::seconds{10}, adopt_atom::value, std::move(w))
+      self->request(peer, std::chrono::milliseconds{3500}, adopt_atom::value, std::move(w))
         .then([rp](bool ok) mutable { rp.deliver(ok); },
               [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
@@ -693,9 +693,13 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
       if (!adopt_into(w, m))
         return false;
       auto handle = caf::actor_cast<caf::actor>(self);
-      ctx->db.commit(std::move(m), [handle, rp, ctx](bool ok) mutable {
-        if (ok)
+      ctx->db.commit(std::move(m), [handle, rp, ctx, client_id = w.client_id](bool ok) mutable {
+        if (ok) {
+          // Answer for it from now on, even while the ring still names the
+          // old owner (forwarded requests arrive before the change completes).
+          ctx->routes.mark_moved(client_id, ctx->node_id);
           ctx->clients_moved_in.fetch_add(1, std::memory_order_relaxed);
+        }
         caf::anon_send(handle, in_context{[rp, ok]() mutable { rp.deliver(ok); }});
       });
       return rp;

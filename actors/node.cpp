@@ -140,7 +140,7 @@ void node::leave(std::chrono::seconds timeout) {
     return;
   caf::scoped_actor self{impl_->system};
   self->request(impl_->ctx.cluster, timeout, leave_atom::value)
-    .receive([](bool) { spdlog::info("left the cluster"); },
+    .receive([](bool) { spdlog::debug("left the cluster"); },
              [](caf::error& e) {
                spdlog::warn("leaving the cluster did not complete: {}", caf::to_string(e));
              });

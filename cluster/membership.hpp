@@ -1,6 +1,7 @@
 // The cluster's member list and the rules every node applies to it.
 //
-// One member coordinates: the `up` member with the lowest node id. It alone
+// One member coordinates: the `up` (or `leaving`) member with the lowest
+// node id, so a leaving coordinator completes its own leave. It alone
 // changes the list, raising the epoch by one with each change, and sends the
 // new list to every member; the others adopt any list with a higher epoch.
 // Ring changes (a join or a leave) happen one at a time: while a member is

@@ -330,6 +330,8 @@ parsed<import_body> parse_import(std::string_view body, const date::time_zone* d
   auto id = optional_string(*obj.value, "import_id", "import_id", max_idempotency_key_bytes);
   if (!id) return forward_error<import_body>(id);
   out.import_id = std::move(id.value);
+  // The id is what makes a repeated import harmless: it is required.
+  if (out.import_id.empty()) return fail<import_body>("import_id", "is required (a non-empty string)");
 
   const json::value* list = member(*obj.value, "records");
   if (!list) return fail<import_body>("records", "is required");

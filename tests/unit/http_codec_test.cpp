@@ -314,12 +314,14 @@ TEST(HttpCodec, ImportBody) {
   auto err = [](std::string_view body) { return error_of(parse_import(body, utc())); };
   EXPECT_EQ(err(R"({"import_id":1,"records":[]})"), "import_id | must be a string");
   EXPECT_EQ(err(R"({"import_id":"x"})"), "records | is required");
-  EXPECT_EQ(err(R"({"records":[{"credits":1}]})"), "records[0].timestamp | is required");
-  EXPECT_EQ(err(R"({"records":[{"timestamp":1}]})"), "records[0].credits | is required");
-  EXPECT_EQ(err(R"({"records":[{"timestamp":1,"credits":1},{"timestamp":"x","credits":1}]})"),
+  EXPECT_EQ(err(R"({"records":[]})"), "import_id | is required (a non-empty string)");
+  EXPECT_EQ(err(R"({"import_id":"","records":[]})"), "import_id | is required (a non-empty string)");
+  EXPECT_EQ(err(R"({"import_id":"x","records":[{"credits":1}]})"), "records[0].timestamp | is required");
+  EXPECT_EQ(err(R"({"import_id":"x","records":[{"timestamp":1}]})"), "records[0].credits | is required");
+  EXPECT_EQ(err(R"({"import_id":"x","records":[{"timestamp":1,"credits":1},{"timestamp":"x","credits":1}]})"),
             "records[1].timestamp | must be an ISO-8601 date-time or epoch seconds");
-  EXPECT_EQ(err(R"({"records":[{"timestamp":1,"credits":-1}]})"), "records[0].credits | must be a decimal >= 0");
-  std::string many = "{\"records\":[";
+  EXPECT_EQ(err(R"({"import_id":"x","records":[{"timestamp":1,"credits":-1}]})"), "records[0].credits | must be a decimal >= 0");
+  std::string many = "{\"import_id\":\"x\",\"records\":[";
   for (int i = 0; i < 10001; ++i) many += i ? ",{}" : "{}";
   many += "]}";
   EXPECT_EQ(err(many), "records | must hold at most 10000 items");

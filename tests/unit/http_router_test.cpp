@@ -312,7 +312,7 @@ TEST_F(RouterTest, ServiceOutcomesMapToStatuses) {
   EXPECT_EQ(res[bhttp::field::retry_after], "1");
   svc.client_answer.result = outcome::conflict;
   svc.client_answer.detail = "the import conflicts";
-  res = call(bhttp::verb::post, "/v1/clients/a/usage:import", R"({"records":[]})");
+  res = call(bhttp::verb::post, "/v1/clients/a/usage:import", R"({"import_id":"i","records":[]})");
   expect_problem(res, 409, "conflict");
   EXPECT_EQ(json_of(res).at("detail").as_string(), "the import conflicts");
 }
@@ -657,7 +657,7 @@ TEST_F(RouterTest, ImportUsage) {
   ASSERT_EQ(svc.last_records.size(), 1u);
   EXPECT_EQ(svc.last_records[0].at, 1'700'000'000);
   EXPECT_EQ(svc.last_records[0].credits, 2'500'000);
-  expect_problem(call(bhttp::verb::post, "/v1/clients/acme/usage:import", R"({"records":[{"timestamp":1}]})"), 400,
+  expect_problem(call(bhttp::verb::post, "/v1/clients/acme/usage:import", R"({"import_id":"i","records":[{"timestamp":1}]})"), 400,
                  "invalid-request", "records[0].credits");
 }
 
@@ -684,7 +684,7 @@ TEST_F(RouterAccessTest, AdminRoutesNeedTheAdminToken) {
          {bhttp::verb::put, "/v1/clients/a/quotas", R"({"quotas":[]})"},
          {bhttp::verb::delete_, "/v1/clients/a", ""},
          {bhttp::verb::delete_, "/v1/clients/a/usage", ""},
-         {bhttp::verb::post, "/v1/clients/a/usage:import", R"({"records":[]})"},
+         {bhttp::verb::post, "/v1/clients/a/usage:import", R"({"import_id":"i","records":[]})"},
          {bhttp::verb::put, "/v1/testing/clock", R"({"now":0})"},
          {bhttp::verb::post, "/v1/testing/clock:advance", R"({"seconds":1})"}}) {
     SCOPED_TRACE(c.target);

@@ -125,6 +125,8 @@ bool node::start(std::string& error) {
     cs.start_view.upsert({o.node_id, o.http_address, o.cluster_address,
                           cluster::member_state::joining});
   }
+  // Routing is in place before the first request, not once the actor runs.
+  impl_->routes.set(std::make_shared<routing_snapshot>(o.node_id, cs.start_view));
   auto actor = spawn_cluster_actor(impl_->system, &impl_->ctx, std::move(cs));
   impl_->ctx.cluster = actor;
   auto port = impl_->system.middleman().publish(actor, o.cluster_port, o.cluster_host.c_str(), true);

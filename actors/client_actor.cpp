@@ -93,8 +93,7 @@ void try_retire(self_ptr self) {
 
 void job_done(self_ptr self) {
   auto& st = self->state;
-  registry::handled(st.entry);
-  st.last_job = std::chrono::steady_clock::now();
+  st.node->clients.handled(st.entry);
   // An unknown or moved client keeps nothing worth an actor: retire at once.
   if (!st.quotas.known() || failed(self) || !st.moved_to.empty())
     try_retire(self);
@@ -582,8 +581,6 @@ client(client_actor::stateful_pointer<client_state> self, std::string id, node_c
   st.id = std::move(id);
   st.node = node;
   st.entry = entry;
-  st.last_job = std::chrono::steady_clock::now();
-  self->delayed_send(self, node->settings.idle_timeout, tick_atom::value);
   return {
     [self](debit_atom a, debit_job& job) { run_job(self, a, job, [&] { handle_debit(self, job); }); },
     [self](status_atom a, status_job& job) {
@@ -609,13 +606,7 @@ client(client_actor::stateful_pointer<client_state> self, std::string id, node_c
     [self](erase_atom a, erase_job& job) { run_job(self, a, job, [&] { handle_erase(self, job); }); },
     [self](import_atom a, import_job& job) { run_job(self, a, job, [&] { handle_import(self, job); }); },
     [self](committed_atom, std::uint64_t seq, bool ok) { handle_committed(self, seq, ok); },
-    [self](tick_atom) {
-      auto& st = self->state;
-      auto idle = std::chrono::steady_clock::now() - st.last_job;
-      if (idle >= st.node->settings.idle_timeout)
-        try_retire(self);
-      self->delayed_send(self, st.node->settings.idle_timeout, tick_atom::value);
-    },
+    [self](tick_atom) { try_retire(self); },
     [self](move_atom, const std::string& target, const caf::actor& peer) {
       if (!self->state.loaded)
         load(self);

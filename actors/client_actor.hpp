@@ -51,7 +51,6 @@ struct client_state {
   std::shared_ptr<commit_sync> sync = std::make_shared<commit_sync>();
   std::vector<pending_reply> replies;
   std::vector<pending_answer> answers;
-  std::chrono::steady_clock::time_point last_job{};
   /// Set once the client belongs to another node: jobs go there.
   std::string moved_to;
   bool moving = false;  // waiting for the new owner to adopt the client

@@ -1,7 +1,9 @@
 #include "actors/node.hpp"
 
+#include <condition_variable>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -91,6 +93,19 @@ struct node::impl {
   registry clients;
   node_context ctx;
   std::once_flag stopped;
+
+  // Once a second, idle client actors are asked to retire.
+  std::thread janitor;
+  std::mutex janitor_mutex;
+  std::condition_variable janitor_wake;
+  bool janitor_stop = false;
+
+  void run_janitor() {
+    auto idle = static_cast<std::uint32_t>(std::max<std::int64_t>(1, opts.settings.idle_timeout.count()));
+    std::unique_lock lock{janitor_mutex};
+    while (!janitor_wake.wait_for(lock, std::chrono::seconds{1}, [this] { return janitor_stop; }))
+      clients.sweep(idle, [](const client_actor& a) { caf::anon_send(a, tick_atom::value); });
+  }
 };
 
 node::node(storage::database& db, service::node_clock& clock, node_options opts)
@@ -125,6 +140,7 @@ bool node::start(std::string& error) {
     cs.start_view.upsert({o.node_id, o.http_address, o.cluster_address,
                           cluster::member_state::joining});
   }
+  impl_->janitor = std::thread{[this] { impl_->run_janitor(); }};
   // Routing is in place before the first request, not once the actor runs.
   impl_->routes.set(std::make_shared<routing_snapshot>(o.node_id, cs.start_view));
   auto actor = spawn_cluster_actor(impl_->system, &impl_->ctx, std::move(cs));
@@ -150,6 +166,14 @@ void node::leave(std::chrono::seconds timeout) {
 
 void node::stop() {
   std::call_once(impl_->stopped, [this] {
+    if (impl_->janitor.joinable()) {
+      {
+        std::lock_guard lock{impl_->janitor_mutex};
+        impl_->janitor_stop = true;
+      }
+      impl_->janitor_wake.notify_one();
+      impl_->janitor.join();
+    }
     impl_->ctx.db.wait_committed();
     impl_->clients.for_each([](const client_actor& a) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

@@ -80,7 +80,7 @@ using client_actor = caf::typed_actor<
   caf::reacts_to<import_atom, import_job>,
   // The write path committed mutation `seq` (ok = written to the WAL).
   caf::reacts_to<committed_atom, std::uint64_t, bool>,
-  // Periodic: passivate when idle.
+  // No job for a while: retire if nothing is pending.
   caf::reacts_to<tick_atom>,
   // Hand the client over to the node with this id and cluster actor.
   caf::reacts_to<move_atom, std::string, caf::actor>>;

@@ -26,6 +26,7 @@ class registry {
   struct entry {
     client_actor actor;
     std::atomic<std::uint32_t> in_flight{0};
+    std::atomic<std::uint32_t> last_sweep{0};  // the sweep during which it last handled a job
   };
 
   /// Spawns the actor of a client; called under the registry's lock.
@@ -37,7 +38,15 @@ class registry {
   client_actor acquire(std::string_view client_id);
 
   /// Called by the actor when it handled a job.
-  static void handled(entry* e) { e->in_flight.fetch_sub(1, std::memory_order_acq_rel); }
+  void handled(entry* e) {
+    e->last_sweep.store(sweeps_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    e->in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  /// Visits the actors that handled no job during the last `idle_sweeps`
+  /// sweeps and have none in flight. Called periodically: one clock for all
+  /// actors instead of a timer each keeps an idle client small.
+  void sweep(std::uint32_t idle_sweeps, const std::function<void(const client_actor&)>& visit);
 
   /// Removes the actor's entry if nothing is in flight; the actor must quit
   /// when this returns true.
@@ -70,6 +79,7 @@ class registry {
   std::atomic<std::size_t> size_{0};
   std::atomic<std::uint64_t> spawned_{0};
   std::atomic<std::uint64_t> retired_{0};
+  std::atomic<std::uint32_t> sweeps_{0};
 };
 
 } // namespace quotad::actors

@@ -394,3 +394,159 @@ def shared_node():
 def client_id(request):
     """A client id unique to the test (for tests sharing a node)."""
     return "c-" + request.node.name.replace("/", "_")[:200]
+
+
+# --------------------------------------------------------------------------
+# clusters (tests/e2e/test_cluster*.py, test_gateway*.py)
+#
+# Cluster nodes run on the real clock: a node that joins takes over clients
+# as soon as it is in, before a test could set a testing clock on it, and
+# every node judges its own clients by its own clock. The quotas of cluster
+# tests are YEAR quotas anchored half a year back (CLUSTER_ANCHOR), so no
+# window ends while a test runs.
+
+import time  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+CLUSTER_ANCHOR = (datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+                  - timedelta(days=182)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def year_quota(limit):
+    return quota("YEAR", limit, start=CLUSTER_ANCHOR)
+
+
+def wait_for(predicate, what, timeout=30.0, interval=0.05):
+    """Polls predicate() until it returns a true value (returned); fails after timeout.
+
+    The timeout is a safety limit only: tests wait for states, never for time."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            last = predicate()
+        except (OSError, http.client.HTTPException) as e:
+            last = e
+        if last and not isinstance(last, Exception):
+            return last
+        if time.monotonic() >= deadline:
+            pytest.fail(f"gave up waiting {timeout:.0f} s for {what}; last: {last!r}")
+        time.sleep(interval)
+
+
+def cluster_view(node):
+    """GET /v1/cluster of one node, as a dict."""
+    r = call(node, "GET", "/v1/cluster", timeout=10.0)
+    assert r.status == 200, f"GET /v1/cluster on {node.node_id}: {r!r}"
+    return r.json
+
+
+def member_states(view):
+    """{node_id: state} of a /v1/cluster answer."""
+    return {m["node_id"]: m["state"] for m in view["members"]}
+
+
+def settled_views(nodes, member_ids):
+    """The nodes' views if all of them list exactly member_ids, all up, at one epoch; else None."""
+    views = [cluster_view(n) for n in nodes]
+    want = {i: "up" for i in member_ids}
+    if all(member_states(v) == want for v in views) and len({v["epoch"] for v in views}) == 1:
+        return views
+    return None
+
+
+def wait_settled(nodes, member_ids=None, timeout=30.0):
+    """Waits until every node in `nodes` lists exactly `member_ids` (default: the
+    nodes' own ids), every one up, at the same epoch. Returns their views."""
+    ids = sorted(member_ids if member_ids is not None else [n.node_id for n in nodes])
+    return wait_for(lambda: settled_views(nodes, ids),
+                    f"{[n.node_id for n in nodes]} to agree on {ids}, all up", timeout)
+
+
+def wait_state(nodes, node_id, state, timeout=30.0):
+    """Waits until every node in `nodes` shows member `node_id` in `state`."""
+    return wait_for(lambda: all(member_states(cluster_view(n)).get(node_id) == state
+                                for n in nodes),
+                    f"{[n.node_id for n in nodes]} to show {node_id} {state}", timeout)
+
+
+def owner_header(reply):
+    owner = reply.header("X-Quotad-Owner")
+    assert owner, f"no X-Quotad-Owner in {reply!r}"
+    return owner
+
+
+def owner_of(node, client):
+    """The node that owns `client`, as `node` sees it (the client need not exist)."""
+    r = call(node, "GET", client_path(client) + "/quotas")
+    assert r.status in (200, 404), r
+    return owner_header(r)
+
+
+def clients_owned(node, prefix, per_owner, owners, limit=10000):
+    """{owner: [client ids]}: the first `per_owner` ids prefix0, prefix1, ... owned
+    by each of `owners`, as `node` sees the ring."""
+    found = {o: [] for o in owners}
+    for k in range(limit):
+        if all(len(v) >= per_owner for v in found.values()):
+            return found
+        cid = f"{prefix}{k}"
+        o = owner_of(node, cid)
+        if o in found and len(found[o]) < per_owner:
+            found[o].append(cid)
+    pytest.fail(f"found no {per_owner} clients each for {owners} among {limit} ids: {found}")
+
+
+class Cluster:
+    """Nodes of one loopback cluster, by node id; node ids sort as started (n1 < n2 ...)."""
+
+    def __init__(self, make, **node_kwargs):
+        self._make = make
+        self.node_kwargs = node_kwargs
+        self.nodes = {}
+
+    def start_node(self, node_id, seeds=None):
+        """Starts node_id; it joins through `seeds` (nodes) or, by default, the first node."""
+        if seeds is None:
+            seeds = list(self.nodes.values())[:1]
+        args = [f"--node-id={node_id}"]
+        if seeds:
+            args.append("--seeds=" + ",".join(f"127.0.0.1:{s.cluster_port}" for s in seeds))
+        p = QuotadProcess(testing_clock=False, extra_args=args, **self.node_kwargs)
+        p.node_id = node_id
+        self._make(p)
+        self.nodes[node_id] = p
+        return p
+
+    def __getitem__(self, node_id):
+        return self.nodes[node_id]
+
+    def live(self):
+        return [n for n in self.nodes.values() if n.proc is not None]
+
+    def wait_settled(self, member_ids=None, timeout=30.0):
+        return wait_settled(self.live(), member_ids, timeout)
+
+
+@pytest.fixture
+def make_cluster():
+    """Factory: make_cluster(size=3, **QuotadProcess kwargs) -> a settled Cluster of
+    nodes n1..n<size> (n1 starts it; the others join through n1). Every node started
+    through the cluster, also later, is stopped at teardown."""
+    _require_binary()
+    procs = []
+
+    def register(p):
+        procs.append(p)
+        p.start()
+
+    def make(size=3, **kwargs):
+        c = Cluster(register, **kwargs)
+        for k in range(1, size + 1):
+            c.start_node(f"n{k}")
+        c.wait_settled()
+        return c
+
+    yield make
+    for p in procs:
+        p.cleanup()

@@ -28,6 +28,9 @@ constexpr auto connect_timeout = std::chrono::seconds{3};
 /// The coordinator repeats its member list this often, so that a member
 /// that missed a change (or just connected) catches up.
 constexpr int rebroadcast_ticks = 4;
+/// A node that remembers a cluster but finds no member to let it in
+/// resumes the cluster after this many ticks (if it has the lowest id).
+constexpr int resume_after_ticks = 10;
 
 } // namespace
 } // namespace quotad::actors
@@ -46,6 +49,7 @@ struct cluster_state {
   std::set<std::string> connecting;
   std::size_t next_candidate = 0;  // round robin over join_through while not joined
   bool join_in_flight = false;
+  int join_attempts = 0;  // ticks spent trying to join
   int ticks = 0;
 
   // This node's part in the change in progress.
@@ -133,6 +137,7 @@ void broadcast(self_ptr self) {
 }
 
 void adopt(self_ptr self, cluster::view v);
+void finish_leave(self_ptr self);
 
 /// The coordinator changes the list: a new epoch, sent to everyone.
 void commit_view(self_ptr self, cluster::view v) {
@@ -237,8 +242,8 @@ void sweep(self_ptr self) {
     if (snapshot->current.owner(id) != self_id(self))
       continue;
     const auto& target = snapshot->next.owner(id);
-    if (target == self_id(self))
-      continue;
+    if (target.empty() || target == self_id(self))
+      continue;  // nobody stays to take it: the whole cluster is going away
     auto peer = peer_of(self, target);
     if (!peer) {
       st.sweep_failed = true;
@@ -301,9 +306,7 @@ void adopt(self_ptr self, cluster::view v) {
     if (m.node_id != self_id(self))
       connect(self, m.cluster);
   if (!st.view.find(self_id(self)) && st.leave_requested) {
-    for (auto& rp : st.leave_waiters)
-      rp.deliver(true);
-    st.leave_waiters.clear();
+    finish_leave(self);
     return;
   }
   if (st.view.changing())
@@ -374,10 +377,47 @@ void try_join(self_ptr self) {
       [self](caf::error&) { self->state.join_in_flight = false; });
 }
 
+void finish_leave(self_ptr self) {
+  auto& st = self->state;
+  for (auto& rp : st.leave_waiters)
+    rp.deliver(true);
+  st.leave_waiters.clear();
+}
+
+/// After every member went down at once, nobody is joined to let the
+/// others in. The member with the lowest id of the remembered list then
+/// resumes it: itself up, the others down until they rejoin. Ownership does
+/// not change (a down member keeps its clients), so a node resuming while
+/// the others are merely unreachable never creates a second owner.
+void maybe_resume(self_ptr self) {
+  auto& st = self->state;
+  if (!st.settings.remembered || st.view.epoch > 0)
+    return;
+  auto v = *st.settings.remembered;
+  if (v.members.empty() || v.members.front().node_id != self_id(self))
+    return;
+  for (auto& m : v.members)
+    m.state = m.node_id == self_id(self) ? cluster::member_state::up : cluster::member_state::down;
+  v.upsert({self_id(self), st.settings.self.http, st.settings.self.cluster, cluster::member_state::up});
+  spdlog::warn("no member of the remembered cluster answers: resuming it (epoch {})", v.epoch + 1);
+  st.settings.remembered.reset();
+  commit_view(self, std::move(v));
+}
+
 void request_leave(self_ptr self) {
   auto& st = self->state;
   auto* me = st.view.find(self_id(self));
-  if (!me || me->state == cluster::member_state::leaving)
+  if (!me)
+    return;
+  // The last member (the others gone or leaving) has no one to hand on to.
+  bool others_stay = false;
+  for (const auto& m : st.view.members)
+    others_stay = others_stay || (m.node_id != self_id(self) && m.state != cluster::member_state::leaving);
+  if (!others_stay) {
+    finish_leave(self);
+    return;
+  }
+  if (me->state == cluster::member_state::leaving)
     return;
   if (is_coordinator(self)) {
     if (st.view.changing())
@@ -397,8 +437,13 @@ void on_tick(self_ptr self) {
   auto& st = self->state;
   // Until the coordinator lists this node as up: (re)join. Harmless while a
   // join is in progress: the coordinator answers with the list as it is.
-  if (!st.ctx->routes.get()->joined())
+  if (!st.ctx->routes.get()->joined()) {
     try_join(self);
+    if (++st.join_attempts >= resume_after_ticks)
+      maybe_resume(self);
+  } else {
+    st.join_attempts = 0;
+  }
   for (const auto& m : st.view.members)
     if (m.node_id != self_id(self))
       connect(self, m.cluster);
@@ -476,9 +521,14 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
         return;
       }
       ctx->forwarded.fetch_add(1, std::memory_order_relaxed);
+      ctx->forwards_in_flight.fetch_add(1);
       self->request(peer, timeout, debit_atom::value, std::move(r.request))
-        .then([done](wire_debit_result& w) { (*done)(from_wire(std::move(w))); },
+        .then([done, ctx](wire_debit_result& w) {
+                ctx->forwards_in_flight.fetch_sub(1);
+                (*done)(from_wire(std::move(w)));
+              },
               [done, ctx, target = r.target](caf::error&) {
+                ctx->forwards_in_flight.fetch_sub(1);
                 ctx->forward_failures.fetch_add(1, std::memory_order_relaxed);
                 (*done)(unavailable_debit("node " + target + " did not answer; nothing was applied"));
               });
@@ -498,16 +548,19 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
         return;
       }
       ctx->forwarded.fetch_add(1, std::memory_order_relaxed);
+      ctx->forwards_in_flight.fetch_add(1);
       self->request(peer, timeout, batch_atom::value, std::move(r.requests))
         .then(
-          [done](std::vector<wire_debit_result>& ws) {
+          [done, ctx](std::vector<wire_debit_result>& ws) {
+            ctx->forwards_in_flight.fetch_sub(1);
             std::vector<service::debit_result> results;
             results.reserve(ws.size());
             for (auto& w : ws)
               results.push_back(from_wire(std::move(w)));
             (*done)(std::move(results));
           },
-          [fail, target = r.target](caf::error&) {
+          [fail, ctx, target = r.target](caf::error&) {
+            ctx->forwards_in_flight.fetch_sub(1);
             fail("node " + target + " did not answer; nothing was applied");
           });
     },
@@ -520,9 +573,14 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
         return;
       }
       ctx->forwarded.fetch_add(1, std::memory_order_relaxed);
+      ctx->forwards_in_flight.fetch_add(1);
       self->request(peer, timeout, change_atom::value, std::move(r.change))
-        .then([done](wire_client_result& w) { (*done)(from_wire(std::move(w))); },
-              [done, target = r.target](caf::error&) {
+        .then([done, ctx](wire_client_result& w) {
+                ctx->forwards_in_flight.fetch_sub(1);
+                (*done)(from_wire(std::move(w)));
+              },
+              [done, ctx, target = r.target](caf::error&) {
+                ctx->forwards_in_flight.fetch_sub(1);
                 (*done)(unavailable_client("node " + target + " did not answer"));
               });
     },
@@ -535,9 +593,14 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
         return;
       }
       ctx->forwarded.fetch_add(1, std::memory_order_relaxed);
+      ctx->forwards_in_flight.fetch_add(1);
       self->request(peer, timeout, usage_atom::value, std::move(r.query))
-        .then([done](wire_usage_result& w) { (*done)(from_wire(std::move(w))); },
-              [done, target = r.target](caf::error&) {
+        .then([done, ctx](wire_usage_result& w) {
+                ctx->forwards_in_flight.fetch_sub(1);
+                (*done)(from_wire(std::move(w)));
+              },
+              [done, ctx, target = r.target](caf::error&) {
+                ctx->forwards_in_flight.fetch_sub(1);
                 (*done)(unavailable_usage("node " + target + " did not answer"));
               });
     },
@@ -624,20 +687,24 @@ caf::behavior cluster_actor(caf::stateful_actor<cluster_state>* self, node_conte
       }
       auto done = shared(std::move(job.done));
       self->request(peer, connect_timeout, remove_atom::value, job.node_id)
-        .then([done](bool ok) { (*done)(ok ? service::outcome::ok : service::outcome::unavailable); },
+        .then([done](std::uint8_t outcome) { (*done)(static_cast<service::outcome>(outcome)); },
               [done](caf::error&) { (*done)(service::outcome::unavailable); });
     },
-    [self](remove_atom, const std::string& node_id) -> bool {
+    [self](remove_atom, const std::string& node_id) -> std::uint8_t {
       auto& st = self->state;
-      if (!is_coordinator(self) || node_id == self_id(self))
-        return false;
-      if (!st.view.find(node_id))
-        return true;
+      if (!is_coordinator(self))
+        return static_cast<std::uint8_t>(service::outcome::unavailable);
+      auto* m = st.view.find(node_id);
+      if (!m)
+        return static_cast<std::uint8_t>(service::outcome::unknown_client);
+      // A running member would go on answering for its clients: two owners.
+      if (node_id == self_id(self) || m->state != cluster::member_state::down)
+        return static_cast<std::uint8_t>(service::outcome::conflict);
       auto next = st.view;
       next.erase(node_id);
       spdlog::warn("node {} removed from the cluster by an operator", node_id);
       commit_view(self, std::move(next));
-      return true;
+      return static_cast<std::uint8_t>(service::outcome::ok);
     },
     [self](debit_atom, wire_debit_request& w) -> caf::result<wire_debit_result> {
       auto ctx = self->state.ctx;

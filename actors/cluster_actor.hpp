@@ -19,6 +19,7 @@
 // client_id, ok) from client actors, (leave) from the node on shutdown.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ struct cluster_settings {
   cluster::member self;                  // state ignored
   std::vector<std::string> join_through;  // cluster addresses (seeds, past members)
   cluster::view start_view;               // what this node starts from
+  /// The member list kept from the last run, if this node was in a cluster.
+  std::optional<cluster::view> remembered;
 };
 
 /// Starts the cluster actor of this node.

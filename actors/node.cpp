@@ -130,6 +130,8 @@ bool node::start(std::string& error) {
           && std::find(cs.join_through.begin(), cs.join_through.end(), m.cluster)
                == cs.join_through.end())
         cs.join_through.push_back(m.cluster);
+  if (kept && kept->find(o.node_id))
+    cs.remembered = kept;
   if (cs.join_through.empty()) {
     // No seeds and no cluster to return to: a cluster of one.
     cs.start_view.epoch = kept ? kept->epoch + 1 : 1;
@@ -174,6 +176,13 @@ void node::stop() {
       impl_->janitor_wake.notify_one();
       impl_->janitor.join();
     }
+    // Requests relayed to other nodes (for clients that moved away) must
+    // get their answers before the cluster actor goes: each waits at most
+    // the forward timeout.
+    auto deadline = std::chrono::steady_clock::now() + impl_->opts.settings.forward_timeout
+                    + std::chrono::seconds{1};
+    while (impl_->ctx.forwards_in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
     impl_->ctx.db.wait_committed();
     impl_->clients.for_each([](const client_actor& a) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

@@ -34,6 +34,7 @@ struct node_context {
   std::atomic<std::uint64_t> forwarded{0};       // requests sent to other nodes
   std::atomic<std::uint64_t> received{0};        // requests answered for other nodes
   std::atomic<std::uint64_t> forward_failures{0};
+  std::atomic<std::int64_t> forwards_in_flight{0};  // sent, not yet answered
   std::atomic<std::uint64_t> clients_moved_out{0};
   std::atomic<std::uint64_t> clients_moved_in{0};
 };

@@ -34,6 +34,9 @@ ring::ring(std::vector<std::string> members, int vnodes) : members_(std::move(me
 }
 
 const std::string& ring::owner(std::string_view client_id) const {
+  static const std::string nobody;
+  if (points_.empty())
+    return nobody;
   auto h = stable_hash(client_id);
   auto it = std::lower_bound(points_.begin(), points_.end(), h,
                              [](const point& p, std::uint64_t x) { return p.hash < x; });

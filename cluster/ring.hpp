@@ -23,7 +23,7 @@ class ring {
   ring() = default;
   explicit ring(std::vector<std::string> members, int vnodes = default_vnodes);
 
-  /// The member that owns `client_id`; the ring must not be empty.
+  /// The member that owns `client_id`; "" when the ring is empty.
   const std::string& owner(std::string_view client_id) const;
 
   bool empty() const { return members_.empty(); }

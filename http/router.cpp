@@ -465,7 +465,8 @@ void router::handle(const request& req, responder done) {
           return c.finish(make_problem(problems::not_found, 404, "There is no member with this node id"));
         if (o == service::outcome::conflict)
           return c.finish(make_problem(problems::conflict, 409,
-                                       "A node cannot remove itself; stop it with SIGTERM to leave"));
+                                       "Only a member that is down can be removed; a running node "
+                                       "leaves when stopped with SIGTERM"));
         return c.finish(unavailable_response("The coordinator cannot answer now"));
       });
     }

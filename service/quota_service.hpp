@@ -125,9 +125,10 @@ class quota_service {
   // --- the node itself --------------------------------------------------
   virtual bool ready() const = 0;
   virtual std::string node_id() const = 0;
-  /// Removes a member for good (SPEC §7): its clients then belong to the
-  /// others, starting from nothing. ok; unknown_client: no such member;
-  /// conflict: it is this node; unavailable: no coordinator answered.
+  /// Removes a member that is down for good (SPEC §7): its clients then
+  /// belong to the others, starting from nothing. ok; unknown_client: no
+  /// such member; conflict: the member is not down (a running node leaves
+  /// with SIGTERM); unavailable: no coordinator answered.
   virtual void remove_member(std::string node_id, reply<outcome> done) = 0;
 
   /// The body of GET /v1/cluster (JSON).

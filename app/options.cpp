@@ -196,7 +196,7 @@ Options (also accepted as 'name = value' lines in the config file):
   --log-level=LEVEL             trace, debug, info, warn, error, critical, off (default info)
 
 Tuning:
-  --http-threads=N              HTTP I/O threads (default 1)
+  --http-threads=N              HTTP I/O threads (default 2)
   --scheduler-threads=N         actor scheduler threads (default 2)
   --body-limit=BYTES            largest request body (default 1048576)
   --deny-status=CODE            status of a refused /v1/authorize (default 429)

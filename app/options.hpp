@@ -28,7 +28,7 @@ struct options {
   std::string log_level = "info";
 
   // Tuning, beyond SPEC §8.
-  int http_threads = 1;
+  int http_threads = 2;
   int scheduler_threads = 2;
   std::size_t body_limit = 1 << 20;
   unsigned deny_status = 429;

@@ -116,6 +116,7 @@ struct database::impl {
 
   void writer_loop();
   rocksdb::Status write_cycle(std::vector<pending>& cycle);
+  rocksdb::Status append(rocksdb::WriteBatch& batch, mutation& m);
 
   ~impl() {
     if (writer.joinable()) {
@@ -244,22 +245,38 @@ void database::impl::writer_loop() {
   }
 }
 
+rocksdb::Status database::impl::append(rocksdb::WriteBatch& batch, mutation& m) {
+  for (const op& o : m.internals().ops) {
+    rocksdb::Status s;
+    switch (o.k) {
+      case op::kind::put: s = batch.Put(cf(o.col), o.key, o.value); break;
+      case op::kind::merge: s = batch.Merge(cf(o.col), o.key, o.value); break;
+      case op::kind::erase: s = batch.Delete(cf(o.col), o.key); break;
+      case op::kind::erase_range: s = batch.DeleteRange(cf(o.col), o.key, o.value); break;
+    }
+    if (!s.ok()) return s;
+  }
+  return rocksdb::Status::OK();
+}
+
 rocksdb::Status database::impl::write_cycle(std::vector<pending>& cycle) {
   rocksdb::WriteBatch batch;
-  for (auto& p : cycle) {
-    for (const op& o : p.m.internals().ops) {
-      rocksdb::Status s;
-      switch (o.k) {
-        case op::kind::put: s = batch.Put(cf(o.col), o.key, o.value); break;
-        case op::kind::merge: s = batch.Merge(cf(o.col), o.key, o.value); break;
-        case op::kind::erase: s = batch.Delete(cf(o.col), o.key); break;
-        case op::kind::erase_range: s = batch.DeleteRange(cf(o.col), o.key, o.value); break;
-      }
-      if (!s.ok()) return s;
-    }
-  }
+  for (auto& p : cycle)
+    if (auto s = append(batch, p.m); !s.ok()) return s;
   if (batch.Count() == 0) return rocksdb::Status::OK();
   return db->Write(write_options, &batch);
+}
+
+bool database::write_now(mutation m) {
+  rocksdb::WriteBatch batch;
+  auto s = impl_->append(batch, m);
+  if (s.ok() && batch.Count() > 0) s = impl_->db->Write(impl_->write_options, &batch);
+  ++impl_->commits;
+  if (s.ok())
+    ++impl_->mutations;
+  else
+    ++impl_->failed_commits;
+  return s.ok();
 }
 
 // --- reads -----------------------------------------------------------------

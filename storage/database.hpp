@@ -1,10 +1,10 @@
 // quotad's RocksDB store: column families, the single write path, reads.
 //
-// Every change goes through `mutation` → `database::commit`, which a single
-// writer thread turns into one RocksDB write per cycle (group commit). The
-// mutations of one cycle are applied in submission order, each atomically
-// with everything else in its cycle; `done(ok)` runs on the writer thread
-// once its write reached the WAL.
+// Every change is a `mutation`, written atomically as one WriteBatch. Either
+// through `database::commit`, which a single writer thread turns into one
+// RocksDB write per cycle (group commit; the mutations of one cycle are
+// applied in submission order; `done(ok)` runs on the writer thread once its
+// write reached the WAL), or through `write_now` on the caller's thread.
 #pragma once
 
 #include <cstdint>
@@ -125,6 +125,11 @@ class database {
 
   // --- the single write path -------------------------------------------
   void commit(mutation m, std::function<void(bool ok)> done);
+  /// Writes one mutation on the calling thread, as one atomic batch: for a
+  /// caller that has nothing queued for the same client, this saves the
+  /// hand-over to the writer thread. Ordering against queued mutations of
+  /// other clients does not matter: they touch other keys.
+  bool write_now(mutation m);
   /// Blocks until everything committed before the call has been written.
   void wait_committed();
 

@@ -30,6 +30,8 @@
 #   OWNED      clients per owner in the forwarded step [200]
 #   QUOTAD     the binary [build/quotad]
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$ROOT/bench"
@@ -43,8 +45,6 @@ QUOTAD=${QUOTAD:-$ROOT/build/quotad}
 CLIENTS=1000
 QUOTA_BODY='{"quotas":[{"duration":"DAY","credit_limit":1000000000,"start_date":"2022-01-01T00:00:00","time_zone":"UTC"}]}'
 
-die() { echo "bench: $*" >&2; exit 1; }
-log() { echo "-- $*" >&2; }
 
 for tool in wrk curl ss awk; do
   command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install wrk curl iproute2)"
@@ -70,34 +70,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-USED_PORTS=" "
-free_port() {  # sets PORT to a free TCP port on 127.0.0.1
-  local p
-  for _ in $(seq 1 500); do
-    p=$((20000 + RANDOM % 40000))
-    case "$USED_PORTS" in *" $p "*) continue ;; esac
-    if [ -z "$(ss -Htan "sport = :$p")" ]; then
-      USED_PORTS+="$p "
-      PORT=$p
-      return 0
-    fi
-  done
-  die "found no free port"
-}
-
-field() {  # name line: the value of name=... in a BENCH line
-  sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"
-}
-
-median() {
-  [ "$#" -gt 0 ] || { echo n/a; return; }
-  printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1}
-    END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-median_of() { local -a v; read -ra v <<<"$1"; median "${v[@]}"; }
-fmt() { LC_ALL=C awk -v v="$1" -v d="${2:-0}" 'BEGIN { if (v == "n/a" || v == "") print "n/a"; else printf "%.*f\n", d, v }'; }
-ratio() { LC_ALL=C awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
-diff_us() { LC_ALL=C awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else printf "%d\n", a - b }'; }
 
 # --------------------------------------------------------------------- nodes
 declare -A URL CPORT PID_OF

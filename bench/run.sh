@@ -28,6 +28,8 @@
 #   QUOTAD       the binary [build/quotad]
 #   NGINX_ONLY   1: run only the nginx side (checks the scripts and config)
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$ROOT/bench"
@@ -43,8 +45,6 @@ NGINX_ONLY=${NGINX_ONLY:-0}
 CLIENTS=1000
 QUOTA_BODY='{"quotas":[{"duration":"DAY","credit_limit":1000000000,"start_date":"2022-01-01T00:00:00","time_zone":"UTC"}]}'
 
-die() { echo "bench: $*" >&2; exit 1; }
-log() { echo "-- $*" >&2; }
 
 for tool in wrk nginx curl ss awk; do
   command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install wrk nginx-light curl iproute2)"
@@ -76,60 +76,6 @@ forget_pid() {  # removes $1 from PIDS once it has been stopped here
   PIDS=("${keep[@]}")
 }
 
-USED_PORTS=" "
-free_port() {  # sets PORT to a free TCP port on 127.0.0.1
-  local p
-  for _ in $(seq 1 500); do
-    p=$((20000 + RANDOM % 40000))
-    case "$USED_PORTS" in *" $p "*) continue ;; esac
-    if [ -z "$(ss -Htan "sport = :$p")" ]; then
-      USED_PORTS+="$p "
-      PORT=$p
-      return 0
-    fi
-  done
-  die "found no free port"
-}
-
-wait_http() {  # url pid: waits until url answers 200, while pid lives
-  local url=$1 pid=$2
-  for _ in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)" = 200 ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-
-field() {  # name line: the value of name=... in a BENCH line
-  sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"
-}
-
-median() {
-  [ "$#" -gt 0 ] || { echo n/a; return; }
-  printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1}
-    END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
-median_of() {  # "a b c": the median of a space-separated list
-  local -a v
-  read -ra v <<<"$1"
-  median "${v[@]}"
-}
-
-fmt() { LC_ALL=C awk -v v="$1" -v d="${2:-0}" 'BEGIN { if (v == "n/a" || v == "") print "n/a"; else printf "%.*f\n", d, v }'; }
-pair_ratios() {  # "a1 a2 ..." "b1 b2 ...": a1/b1 a2/b2 ...
-  LC_ALL=C awk -v a="$1" -v b="$2" 'BEGIN {
-    n = split(a, x, " "); split(b, y, " ")
-    if (n == 0) { print "n/a"; exit }
-    for (i = 1; i <= n; i++) printf "%.2f ", (y[i] > 0 ? x[i] / y[i] : 0)
-    print ""
-  }'
-}
-
-ratio() { LC_ALL=C awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
 
 WRK_N=0
 run_wrk() {  # script url conns duration [VAR=value...]: sets LINE to wrk's BENCH line

@@ -274,9 +274,14 @@ std::string node::node_id() const {
   return impl_->opts.node_id;
 }
 
-std::string node::cluster_json() const {
+service::cluster_info node::cluster() const {
   auto s = impl_->routes.get();
-  return s->view.to_json(impl_->opts.node_id);
+  service::cluster_info info;
+  info.node_id = impl_->opts.node_id;
+  info.epoch = s->view.epoch;
+  for (const auto& m : s->view.members)
+    info.members.push_back({m.node_id, m.http, m.cluster, std::string{cluster::to_string(m.state)}});
+  return info;
 }
 
 void node::append_metrics(std::string& out) const {

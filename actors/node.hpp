@@ -60,7 +60,7 @@ class node final : public service::quota_service {
 
   bool ready() const override;
   std::string node_id() const override;
-  std::string cluster_json() const override;
+  service::cluster_info cluster() const override;
   void append_metrics(std::string& out) const override;
 
  private:

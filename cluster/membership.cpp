@@ -1,7 +1,6 @@
 #include "cluster/membership.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 namespace quotad::cluster {
 
@@ -20,23 +19,6 @@ namespace {
 auto by_id(std::vector<member>& ms, std::string_view id) {
   return std::lower_bound(ms.begin(), ms.end(), id,
                           [](const member& m, std::string_view x) { return m.node_id < x; });
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
 }
 
 ring ring_without(const std::vector<member>& ms, member_state excluded) {
@@ -97,29 +79,6 @@ ring view::next_ring() const {
 bool view::all_up() const {
   return std::all_of(members.begin(), members.end(),
                      [](const member& m) { return m.state == member_state::up; });
-}
-
-std::string view::to_json(std::string_view self_id) const {
-  std::string out = "{\"node_id\":";
-  append_json_string(out, self_id);
-  out += ",\"epoch\":" + std::to_string(epoch) + ",\"members\":[";
-  bool first = true;
-  for (const auto& m : members) {
-    if (!first)
-      out += ',';
-    first = false;
-    out += "{\"node_id\":";
-    append_json_string(out, m.node_id);
-    out += ",\"http\":";
-    append_json_string(out, m.http);
-    out += ",\"cluster\":";
-    append_json_string(out, m.cluster);
-    out += ",\"state\":\"";
-    out += to_string(m.state);
-    out += "\"}";
-  }
-  out += "]}";
-  return out;
 }
 
 } // namespace quotad::cluster

@@ -56,8 +56,6 @@ struct view {
   /// Settled and every member up.
   bool all_up() const;
 
-  /// The body of GET /v1/cluster.
-  std::string to_json(std::string_view self_id) const;
 };
 
 } // namespace quotad::cluster

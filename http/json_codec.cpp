@@ -392,6 +392,26 @@ parsed<std::int64_t> parse_clock_advance(std::string_view body) {
 
 // --- writing -------------------------------------------------------------
 
+std::string cluster_body(const service::cluster_info& info) {
+  std::string out = "{\"node_id\":";
+  append_json_string(out, info.node_id);
+  out += ",\"epoch\":" + std::to_string(info.epoch) + ",\"members\":[";
+  for (std::size_t i = 0; i < info.members.size(); ++i) {
+    const auto& m = info.members[i];
+    out += i ? ",{\"node_id\":" : "{\"node_id\":";
+    append_json_string(out, m.node_id);
+    out += ",\"http\":";
+    append_json_string(out, m.http);
+    out += ",\"cluster\":";
+    append_json_string(out, m.cluster);
+    out += ",\"state\":";
+    append_json_string(out, m.state);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';

@@ -95,6 +95,9 @@ parsed<std::int64_t> parse_clock_advance(std::string_view body);
 
 // --- writing -------------------------------------------------------------
 
+/// The body of GET /v1/cluster.
+std::string cluster_body(const service::cluster_info& info);
+
 /// A JSON string literal, quotes included; `"`, `\` and control characters escaped.
 void append_json_string(std::string& out, std::string_view s);
 

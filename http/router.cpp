@@ -451,7 +451,7 @@ void router::handle(const request& req, responder done) {
 
     case route::cluster:
       if (method != verb::get) return c.finish(method_not_allowed("GET"));
-      return c.finish(make_response(200, service_.cluster_json(), json_type));
+      return c.finish(make_response(200, cluster_body(service_.cluster()), json_type));
 
     case route::cluster_member: {
       if (method != verb::delete_) return c.finish(method_not_allowed("DELETE"));

@@ -94,6 +94,19 @@ struct usage_record {
   micro_credits credits = 0;
 };
 
+struct member_info {
+  std::string node_id;
+  std::string http;     // HOST:PORT
+  std::string cluster;  // HOST:PORT
+  std::string state;    // joining, up, leaving, down
+};
+
+struct cluster_info {
+  std::string node_id;  // this node
+  std::uint64_t epoch = 0;
+  std::vector<member_info> members;
+};
+
 template <class T>
 using reply = std::function<void(T)>;
 
@@ -131,8 +144,8 @@ class quota_service {
   /// with SIGTERM); unavailable: no coordinator answered.
   virtual void remove_member(std::string node_id, reply<outcome> done) = 0;
 
-  /// The body of GET /v1/cluster (JSON).
-  virtual std::string cluster_json() const = 0;
+  /// This node's view of its cluster (GET /v1/cluster).
+  virtual cluster_info cluster() const = 0;
   /// Appends the node's own Prometheus lines (actors, storage, cluster).
   virtual void append_metrics(std::string& out) const = 0;
 };

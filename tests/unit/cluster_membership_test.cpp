@@ -66,12 +66,3 @@ TEST(view, a_down_member_keeps_its_clients) {
   EXPECT_TRUE(v.current_ring().contains("node-c"));
   EXPECT_FALSE(v.all_up());
 }
-
-TEST(view, json_lists_every_member) {
-  view v;
-  v.epoch = 2;
-  v.upsert({"n\"1", "127.0.0.1:1", "127.0.0.1:2", member_state::leaving});
-  EXPECT_EQ(v.to_json("n\"1"),
-            R"({"node_id":"n\"1","epoch":2,"members":[{"node_id":"n\"1","http":"127.0.0.1:1",)"
-            R"("cluster":"127.0.0.1:2","state":"leaving"}]})");
-}

@@ -101,7 +101,9 @@ class recording_service : public service::quota_service {
   service::outcome member_answer = service::outcome::ok;
   bool ready() const override { return is_ready; }
   std::string node_id() const override { return "node-a"; }
-  std::string cluster_json() const override { return R"({"node_id":"node-a","epoch":3,"members":[]})"; }
+  service::cluster_info cluster() const override {
+    return {"node-a", 3, {{"node-\"b", "127.0.0.1:1", "127.0.0.1:2", "leaving"}}};
+  }
   void append_metrics(std::string& out) const override { out += "quotad_actors_alive 7\n"; }
 };
 
@@ -180,7 +182,8 @@ TEST_F(RouterTest, Readyz) {
 TEST_F(RouterTest, Cluster) {
   auto res = call(bhttp::verb::get, "/v1/cluster");
   EXPECT_EQ(res.result_int(), 200);
-  EXPECT_EQ(res.body(), R"({"node_id":"node-a","epoch":3,"members":[]})");
+  EXPECT_EQ(res.body(), R"({"node_id":"node-a","epoch":3,"members":[{"node_id":"node-\"b",)"
+                        R"("http":"127.0.0.1:1","cluster":"127.0.0.1:2","state":"leaving"}]})");
 }
 
 TEST_F(RouterTest, RemovingAMemberNeedsTheAdminTokenAndNamesTheMember) {

@@ -66,7 +66,7 @@ class threaded_service : public service::quota_service {
   }
   bool ready() const override { return true; }
   std::string node_id() const override { return "node-t"; }
-  std::string cluster_json() const override { return "{}"; }
+  service::cluster_info cluster() const override { return {}; }
   void append_metrics(std::string&) const override {}
 
  private:

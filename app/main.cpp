@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
   node_opts.scheduler_threads = static_cast<std::size_t>(opts.scheduler_threads);
   auto node = std::make_unique<actors::node>(*db, clock, node_opts);
   if (!node->start(error)) {
-    std::cerr << "quotad: --cluster: cannot listen on " << opts.cluster.text() << ": " << error << "\n";
+    std::cerr << "quotad: --cluster: cannot listen on " << opts.cluster.text()
+              << " (in use, or not an address of this host): " << error << "\n";
     node->stop();
     return 1;
   }
@@ -135,7 +136,7 @@ int main(int argc, char** argv) {
   http_opts.default_time_zone = opts.time_zone;
   http::server front_door{http_opts, *node, clock};
   if (!front_door.start(error)) {
-    std::cerr << "quotad: --http: cannot listen on " << opts.http.text() << ": " << error << "\n";
+    std::cerr << "quotad: --" << error << "\n";
     node->stop();
     return 1;
   }

@@ -38,7 +38,7 @@ bool parse_bool(const std::string& name, const std::string& value) {
     return true;
   if (value == "false" || value == "no" || value == "off" || value == "0")
     return false;
-  fail(name, "expected true or false, got '" + value + "'");
+  fail(name, "expected true or false (or yes/no, on/off, 1/0), got '" + value + "'");
 }
 
 bool valid_host(const std::string& host) {

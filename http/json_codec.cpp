@@ -61,6 +61,19 @@ const json::value* member(const json::object& o, std::string_view key) {
   return v && !v->is_null() ? v : nullptr;
 }
 
+/// A misspelt field ("credit", "dryrun", "timezone") must not be ignored:
+/// the request would do something else than its sender meant. The first
+/// member not in `known` is the error.
+std::optional<field_error> unknown_member(const json::object& o, std::initializer_list<std::string_view> known,
+                                          std::string_view prefix = {}) {
+  for (const auto& kv : o) {
+    bool listed = false;
+    for (auto k : known) listed = listed || kv.key() == k;
+    if (!listed) return field_error{std::string(prefix) + std::string(kv.key()), "is not a known field"};
+  }
+  return std::nullopt;
+}
+
 /// The body as a JSON object; "body" is the field at fault otherwise.
 /// `storage` keeps the document, in its own memory resource.
 parsed<const json::object*> as_object(std::string_view body, json::value& storage) {
@@ -112,6 +125,8 @@ parsed<domain::instant> epoch_value(std::int64_t s, std::string_view field) {
 std::optional<field_error> read_debit_members(const json::object& o, std::string_view prefix,
                                               micro_credits& credits, std::string& key, bool& dry_run) {
   auto name = [&](std::string_view m) { return std::string(prefix) + std::string(m); };
+  if (auto unknown = unknown_member(o, {"client_id", "credits", "idempotency_key", "dry_run"}, prefix))
+    return unknown;
   if (const json::value* v = member(o, "credits")) {
     auto c = credits_value(*v, name("credits"));
     if (!c) return c.error;
@@ -211,6 +226,7 @@ parsed<std::vector<domain::definition>> parse_quotas(std::string_view body, cons
   json::value doc;
   auto obj = as_object(body, doc);
   if (!obj) return forward_error<result>(obj);
+  if (auto unknown = unknown_member(*obj.value, {"quotas"})) return {{}, unknown};
 
   const json::value* list = member(*obj.value, "quotas");
   if (!list) return fail<result>("quotas", "is required");
@@ -224,6 +240,9 @@ parsed<std::vector<domain::definition>> parse_quotas(std::string_view body, cons
   for (std::size_t i = 0; i < items->size(); ++i) {
     const json::object* item = (*items)[i].if_object();
     if (!item) return fail<result>(indexed("quotas", i), "must be an object");
+    if (auto unknown = unknown_member(*item, {"duration", "credit_limit", "start_date", "time_zone"},
+                                      indexed("quotas", i) + "."))
+      return {{}, unknown};
     domain::definition def;
 
     const json::value* dur = member(*item, "duration");
@@ -275,6 +294,8 @@ parsed<debit_body> parse_debit(std::string_view body) {
   json::value doc(&resource);
   auto obj = as_object(body, doc);
   if (!obj) return forward_error<debit_body>(obj);
+  if (obj.value->contains("client_id"))
+    return fail<debit_body>("client_id", "is not a known field (the client is named in the path)");
   if (auto err = read_debit_members(*obj.value, "", out.credits, out.idempotency_key, out.dry_run)) {
     parsed<debit_body> p;
     p.error = std::move(err);
@@ -288,6 +309,7 @@ parsed<std::vector<batch_item>> parse_batch(std::string_view body) {
   json::value doc;
   auto obj = as_object(body, doc);
   if (!obj) return forward_error<result>(obj);
+  if (auto unknown = unknown_member(*obj.value, {"requests"})) return {{}, unknown};
   const json::value* list = member(*obj.value, "requests");
   if (!list) return fail<result>("requests", "is required");
   const json::array* items = list->if_array();
@@ -326,6 +348,7 @@ parsed<import_body> parse_import(std::string_view body, const date::time_zone* d
   json::value doc;
   auto obj = as_object(body, doc);
   if (!obj) return forward_error<import_body>(obj);
+  if (auto unknown = unknown_member(*obj.value, {"import_id", "records"})) return {{}, unknown};
   import_body out;
   auto id = optional_string(*obj.value, "import_id", "import_id", max_idempotency_key_bytes);
   if (!id) return forward_error<import_body>(id);
@@ -343,6 +366,8 @@ parsed<import_body> parse_import(std::string_view body, const date::time_zone* d
   for (std::size_t i = 0; i < items->size(); ++i) {
     const json::object* item = (*items)[i].if_object();
     if (!item) return fail<import_body>(indexed("records", i), "must be an object");
+    if (auto unknown = unknown_member(*item, {"timestamp", "credits"}, indexed("records", i) + "."))
+      return {{}, unknown};
     service::usage_record record;
     const json::value* at = member(*item, "timestamp");
     if (!at) return fail<import_body>(indexed("records", i, "timestamp"), "is required");
@@ -363,6 +388,7 @@ parsed<domain::instant> parse_clock_set(std::string_view body, const date::time_
   json::value doc;
   auto obj = as_object(body, doc);
   if (!obj) return forward_error<domain::instant>(obj);
+  if (auto unknown = unknown_member(*obj.value, {"now"})) return {{}, unknown};
   const json::value* now = member(*obj.value, "now");
   if (!now) return fail<domain::instant>("now", "is required");
   return time_value(*now, "now", default_zone);
@@ -372,6 +398,7 @@ parsed<std::int64_t> parse_clock_advance(std::string_view body) {
   json::value doc;
   auto obj = as_object(body, doc);
   if (!obj) return forward_error<std::int64_t>(obj);
+  if (auto unknown = unknown_member(*obj.value, {"seconds"})) return {{}, unknown};
   const json::value* v = member(*obj.value, "seconds");
   if (!v) return fail<std::int64_t>("seconds", "is required");
   std::int64_t seconds = 0;

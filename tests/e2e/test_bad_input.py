@@ -72,6 +72,8 @@ def raw_definition(field, literal):
 
 BAD_QUOTA_BODIES = [
     ("malformed", '{"quotas": [', ()),
+    ("misspelt-time-zone", {"quotas": [{"duration": "DAY", "credit_limit": 5, "timezone": "Europe/Berlin"}]},
+     ("quotas[0].timezone",)),
     ("trailing-garbage", '{"quotas": []} x', ()),
     ("not-an-object", "[]", ()),
     ("empty-body", "", ()),
@@ -175,6 +177,8 @@ BAD_DEBIT_BODIES = [
     ("key-object", {"credits": 1, "idempotency_key": {}}, ("idempotency_key",)),
     ("dry-run-string", {"credits": 1, "dry_run": "yes"}, ("dry_run",)),
     ("dry-run-number", {"credits": 1, "dry_run": 1}, ("dry_run",)),
+    ("misspelt-credits", {"credit": 5}, ("credit",)),
+    ("misspelt-dry-run", {"credits": 1, "dryrun": True}, ("dryrun",)),
 ]
 
 

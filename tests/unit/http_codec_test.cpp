@@ -142,7 +142,7 @@ TEST(HttpCodec, TimeValues) {
 TEST(HttpCodec, QuotasBodyParsesAndSorts) {
   auto p = parse_quotas(R"({"quotas":[
       {"duration":"month","credit_limit":10000,"start_date":"2022-01-01T00:00:00","time_zone":"Europe/Berlin"},
-      {"duration":"DAY","credit_limit":"500.5","start_date":1640995200,"unknown_field":true},
+      {"duration":"DAY","credit_limit":"500.5","start_date":1640995200},
       {"duration":"Second","credit_limit":-1}]})",
                         utc());
   ASSERT_TRUE(p) << error_of(p);
@@ -227,7 +227,7 @@ TEST(HttpCodec, DebitBody) {
   EXPECT_EQ(parse_debit(" \r\n").value.credits, micro_per_credit);
   EXPECT_EQ(parse_debit("{}").value.credits, micro_per_credit);
 
-  auto full = parse_debit(R"({"credits":5,"idempotency_key":"k-1","dry_run":true,"other":[1,2]})");
+  auto full = parse_debit(R"({"credits":5,"idempotency_key":"k-1","dry_run":true})");
   ASSERT_TRUE(full) << error_of(full);
   EXPECT_EQ(full.value.credits, 5 * micro_per_credit);
   EXPECT_EQ(full.value.idempotency_key, "k-1");
@@ -244,10 +244,34 @@ TEST(HttpCodec, DebitBody) {
   EXPECT_EQ(error_of(parse_debit("{\"idempotency_key\":\"" + std::string(257, 'k') + "\"}")),
             "idempotency_key | must be at most 256 bytes");
   EXPECT_EQ(error_of(parse_debit(R"({"dry_run":"yes"})")), "dry_run | must be true or false");
+  // A misspelt field is an error, not a default: {"credit":5} must not debit 1.
+  EXPECT_EQ(error_of(parse_debit(R"({"credit":5})")), "credit | is not a known field");
+  EXPECT_EQ(error_of(parse_debit(R"({"credits":1,"dryrun":true})")), "dryrun | is not a known field");
+  EXPECT_EQ(error_of(parse_debit(R"({"client_id":"a"})")),
+            "client_id | is not a known field (the client is named in the path)");
+}
+
+TEST(HttpCodec, UnknownFieldsAreNamed) {
+  EXPECT_EQ(error_of(parse_quotas(R"({"quotas":[{"duration":"DAY","credit_limit":1,"timezone":"Europe/Berlin"}]})",
+                                  utc())),
+            "quotas[0].timezone | is not a known field");
+  EXPECT_EQ(error_of(parse_quotas(R"({"quota":[]})", utc())), "quota | is not a known field");
+  EXPECT_EQ(error_of(parse_import(R"({"import_id":"i","records":[{"timestamp":1,"credit":1}]})", utc())),
+            "records[0].credit | is not a known field");
+  EXPECT_EQ(error_of(parse_import(R"({"import":"i","records":[]})", utc())), "import | is not a known field");
+  auto batch = parse_batch(R"({"requests":[{"client_id":"a","credit":2},{"client_id":"b"}]})");
+  ASSERT_TRUE(batch);
+  ASSERT_TRUE(batch.value[0].error);
+  EXPECT_EQ(batch.value[0].error->detail(), "requests[0].credit: is not a known field");
+  EXPECT_FALSE(batch.value[1].error);
+  EXPECT_EQ(error_of(parse_batch(R"({"request":[]})")), "request | is not a known field");
+  EXPECT_EQ(error_of(parse_clock_set(R"({"time":1})", utc())), "time | is not a known field");
+  EXPECT_EQ(error_of(parse_clock_advance(R"({"seconds":1,"x":2})")), "x | is not a known field");
 }
 
 TEST(HttpCodec, DebitBodyLargerThanTheStackBufferStillParses) {
-  std::string body = R"({"credits":2,"padding":")" + std::string(10'000, 'p') + "\"}";
+  std::string body = R"({"credits":2,"idempotency_key":")" + std::string(200, 'k') + "\"" +
+                     std::string(10'000, ' ') + "}";
   auto p = parse_debit(body);
   ASSERT_TRUE(p) << error_of(p);
   EXPECT_EQ(p.value.credits, 2 * micro_per_credit);

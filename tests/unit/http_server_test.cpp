@@ -171,7 +171,7 @@ TEST_F(ServerTest, OversizedBodyIs413AndClosesTheConnection) {
   // A body within the limit on a fresh connection is fine.
   auto t = connect();
   request small{bhttp::verb::post, "/v1/clients/acme/usage", 11};
-  small.body() = "{\"credits\":1,\"pad\":\"" + std::string(900, 'x') + "\"}";
+  small.body() = "{\"credits\":1,\"idempotency_key\":\"" + std::string(200, 'x') + "\"}" + std::string(700, ' ');
   EXPECT_EQ(exchange(t, buffer, std::move(small)).result_int(), 200);
 }
 

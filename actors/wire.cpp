@@ -197,6 +197,11 @@ wire_client_state to_wire_state(const std::string& client_id, const storage::cli
     for (const auto& d : e.client->definitions)
       w.quotas.push_back(to_wire(d));
     w.rolled_until = e.client->rolled_until;
+    for (std::size_t i = 0; i < e.client->windows.size() && i < e.client->used.size(); ++i) {
+      w.windows.push_back(domain::to_epoch(e.client->windows[i].start));
+      w.windows.push_back(domain::to_epoch(e.client->windows[i].end));
+      w.windows.push_back(e.client->used[i]);
+    }
   }
   w.ledger = e.ledger;
   for (const auto& [key, a] : e.answers)
@@ -214,10 +219,19 @@ bool adopt_into(const wire_client_state& w, storage::mutation& m) {
     defs.push_back(d);
   }
   m.delete_client();
-  // Windows are left out: the new owner recomputes them from the ledger
-  // when it first loads the client.
-  if (w.known)
+  if (w.known) {
     m.put_definitions(defs);
+    // The counters move exactly as they were; without them (none were
+    // kept) the new owner recomputes them from the ledger on first load.
+    if (w.windows.size() == 3 * defs.size() && !defs.empty()) {
+      domain::quota_set quotas;
+      quotas.assign(defs, domain::from_epoch(w.windows[0]));
+      for (std::size_t i = 0; i < defs.size(); ++i)
+        quotas.set_window(i, {domain::from_epoch(w.windows[3 * i]), domain::from_epoch(w.windows[3 * i + 1])},
+                          w.windows[3 * i + 2]);
+      m.put_windows(quotas, w.rolled_until);
+    }
+  }
   for (const auto& [at, credits] : w.ledger)
     m.add_usage(at, credits);
   for (const auto& [key, v] : w.answers)

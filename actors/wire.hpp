@@ -96,6 +96,7 @@ struct wire_client_state {
   bool known = false;              // has definitions (maybe an empty list)
   std::vector<wire_quota> quotas;  // definitions with their windows
   std::int64_t rolled_until = 0;
+  std::vector<std::int64_t> windows;  // per quota: start, end, used (empty: recompute)
   std::vector<std::pair<std::int64_t, std::int64_t>> ledger;  // (at, credits)
   std::vector<std::pair<std::string, std::vector<std::int64_t>>> answers;  // key → credits, remaining, reset, expires
   std::vector<std::pair<std::string, std::int64_t>> imports;
@@ -153,7 +154,7 @@ typename Inspector::result_type inspect(Inspector& f, wire_change& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_client_state& x) {
-  return f(caf::meta::type_name("wire_client_state"), x.client_id, x.known, x.quotas, x.rolled_until,
+  return f(caf::meta::type_name("wire_client_state"), x.client_id, x.known, x.quotas, x.rolled_until, x.windows,
            x.ledger, x.answers, x.imports);
 }
 template <class Inspector>

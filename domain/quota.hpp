@@ -81,6 +81,13 @@ class quota_set {
 
   void set_used(std::size_t i, micro_credits used) { quotas_[i].used = used; }
 
+  /// Sets quota i's window as it was recorded (a client moving between
+  /// nodes keeps its counters exactly, whatever the ledger's resolution).
+  void set_window(std::size_t i, window w, micro_credits used) {
+    quotas_[i].current = w;
+    quotas_[i].used = used;
+  }
+
   /// The lowest quota (SPEC §4): among limited quotas the one with the
   /// fewest remaining credits, ties to the shorter duration; if none is
   /// limited, the shortest. nullopt when there are no quotas at all.

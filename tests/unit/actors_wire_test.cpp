@@ -3,6 +3,8 @@
 // (an unregistered type would arrive empty).
 #include "actors/wire.hpp"
 
+#include <filesystem>
+
 #include <caf/all.hpp>
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
@@ -183,6 +185,8 @@ TEST_F(wire_test, client_state_and_view) {
   ASSERT_TRUE(from_wire(sample_quota(), d));
   sc.definitions = {d};
   sc.rolled_until = 900;
+  sc.windows = {{domain::from_epoch(1764716400), domain::from_epoch(1764802800)}};
+  sc.used = {7'000'000};
   e.client = sc;
   e.ledger = {{100, 1'000'000}, {200, 2'000'000}};
   e.answers = {{"key", {1, 2, 3, 4}}};
@@ -191,6 +195,7 @@ TEST_F(wire_test, client_state_and_view) {
   EXPECT_TRUE(w.known);
   EXPECT_EQ(w.quotas.size(), 1u);
   EXPECT_EQ(w.rolled_until, 900);
+  EXPECT_EQ(w.windows, (std::vector<std::int64_t>{1764716400, 1764802800, 7'000'000}));
   EXPECT_EQ(w.ledger, e.ledger);
   ASSERT_EQ(w.answers.size(), 1u);
   EXPECT_EQ(w.answers[0].second, (std::vector<std::int64_t>{1, 2, 3, 4}));
@@ -245,4 +250,59 @@ TEST_F(wire_test, whole_messages_of_registered_types_survive) {
   auto mj = message_round_trip(caf::make_message(join_atom::value, wire_member{"n", "h", "c", 1}));
   ASSERT_TRUE((mj.match_elements<join_atom, wire_member>()));
   EXPECT_EQ(mj.get_as<wire_member>(1).node_id, "n");
+}
+
+// A client moved between two real databases arrives whole: definitions,
+// window counters exactly as they were, ledger, answers, imports.
+TEST_F(wire_test, a_moved_client_arrives_whole) {
+  auto dir_of = [](const char* name) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / name).string() + "-XXXXXX";
+    EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
+    return tmpl;
+  };
+  auto from_dir = dir_of("quotad-move-from");
+  auto to_dir = dir_of("quotad-move-to");
+  {
+    std::string error;
+    storage::options o;
+    o.dir = from_dir;
+    auto from = storage::database::open(o, error);
+    ASSERT_TRUE(from) << error;
+    o.dir = to_dir;
+    auto to = storage::database::open(o, error);
+    ASSERT_TRUE(to) << error;
+
+    domain::definition d;
+    ASSERT_TRUE(from_wire(sample_quota(), d));
+    domain::quota_set qs;
+    qs.assign({d}, domain::from_epoch(1764750000));
+    // Counters that the ledger alone could not give back exactly.
+    qs.set_used(0, 12'345'678);
+    storage::mutation m{"c"};
+    m.put_definitions({d});
+    m.put_windows(qs, 1800);
+    m.add_usage(1764750000, 3'000'000);
+    m.put_answer("k", {1, 2, 3, 4'000'000'000});
+    m.put_import("imp", 9);
+    ASSERT_TRUE(from->write_now(std::move(m)));
+
+    auto state = to_wire_state("c", from->export_client("c"));
+    storage::mutation in{"c"};
+    ASSERT_TRUE(adopt_into(round_trip(state), in));
+    ASSERT_TRUE(to->write_now(std::move(in)));
+
+    auto moved = to->load_client("c");
+    ASSERT_TRUE(moved);
+    ASSERT_EQ(moved->definitions.size(), 1u);
+    EXPECT_EQ(moved->definitions[0].limit, 500'000'000);
+    ASSERT_EQ(moved->used.size(), 1u);
+    EXPECT_EQ(moved->used[0], 12'345'678);
+    EXPECT_EQ(moved->windows[0], qs.quotas()[0].current);
+    EXPECT_EQ(moved->rolled_until, 1800);
+    EXPECT_EQ(to->ledger_total("c", INT64_MIN, INT64_MAX), 3'000'000);
+    EXPECT_EQ(to->find_answer("c", "k", 0)->reset, 3);
+    EXPECT_TRUE(to->import_applied("c", "imp"));
+  }
+  std::filesystem::remove_all(from_dir);
+  std::filesystem::remove_all(to_dir);
 }

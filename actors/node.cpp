@@ -266,6 +266,11 @@ void node::remove_member(std::string node_id, service::reply<service::outcome> d
   caf::anon_send(impl_->ctx.cluster, remove_member_job{std::move(node_id), std::move(done)});
 }
 
+void node::leave_cluster() {
+  if (impl_->opts.on_leave_request)
+    impl_->opts.on_leave_request();
+}
+
 bool node::ready() const {
   return impl_->routes.get()->joined();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 #include <string>
@@ -19,6 +20,8 @@ struct node_options {
   std::string cluster_host = "127.0.0.1";
   std::uint16_t cluster_port = 4801;
   std::vector<std::string> seeds;  // HOST:PORT of nodes to join through
+  /// What an admin's leave request does: the process's own graceful stop.
+  std::function<void()> on_leave_request;
   std::string http_address;     // as members see it, for /v1/cluster
   std::string cluster_address;
   node_settings settings;
@@ -57,6 +60,7 @@ class node final : public service::quota_service {
                     service::reply<service::client_result> done) override;
 
   void remove_member(std::string node_id, service::reply<service::outcome> done) override;
+  void leave_cluster() override;
 
   bool ready() const override;
   std::string node_id() const override;

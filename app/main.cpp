@@ -8,6 +8,7 @@
 #include <random>
 
 #include <pthread.h>
+#include <unistd.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -112,6 +113,8 @@ int main(int argc, char** argv) {
   node_opts.cluster_port = opts.cluster.port;
   for (const auto& seed : opts.seeds)
     node_opts.seeds.push_back(seed.text());
+  // POST /v1/cluster:leave takes the same way out as SIGTERM.
+  node_opts.on_leave_request = [] { ::kill(::getpid(), SIGTERM); };
   node_opts.settings.idle_timeout = std::chrono::seconds{opts.actor_idle_seconds};
   node_opts.settings.idempotency_retention = opts.idempotency_retention;
   node_opts.settings.exact_ledger_seconds = opts.exact_ledger_days * 86400;

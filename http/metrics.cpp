@@ -12,6 +12,7 @@ constexpr std::array<std::string_view, route_count> route_templates{
   "/metrics",
   "/v1/cluster",
   "/v1/cluster/members/{id}",
+  "/v1/cluster:leave",
   "/v1/clients/{id}",
   "/v1/clients/{id}/quotas",
   "/v1/clients/{id}/usage",

@@ -19,6 +19,7 @@ enum class route : std::uint8_t {
   metrics,
   cluster,
   cluster_member,       // /v1/cluster/members/{id}
+  cluster_leave,        // /v1/cluster:leave
   client,               // /v1/clients/{id}
   client_quotas,        // /v1/clients/{id}/quotas
   client_usage,         // /v1/clients/{id}/usage

@@ -69,6 +69,7 @@ route_match match_path(std::string_view path) {
   if (path == "/readyz") return {route::readyz, {}};
   if (path == "/metrics") return {route::metrics, {}};
   if (path == "/v1/cluster") return {route::cluster, {}};
+  if (path == "/v1/cluster:leave") return {route::cluster_leave, {}};
   if (path.starts_with("/v1/cluster/members/"))
     return {route::cluster_member, path.substr(std::string_view{"/v1/cluster/members/"}.size())};
   // Envoy's ext_authz appends the original path to its prefix.
@@ -452,6 +453,16 @@ void router::handle(const request& req, responder done) {
     case route::cluster:
       if (method != verb::get) return c.finish(method_not_allowed("GET"));
       return c.finish(make_response(200, cluster_body(service_.cluster()), json_type));
+
+    case route::cluster_leave: {
+      if (method != verb::post) return c.finish(method_not_allowed("POST"));
+      if (!require_access(access::admin)) return;
+      service_.leave_cluster();
+      std::string body = "{\"leaving\":true,\"node_id\":";
+      append_json_string(body, service_.node_id());
+      body += '}';
+      return c.finish(make_response(202, std::move(body), json_type));
+    }
 
     case route::cluster_member: {
       if (method != verb::delete_) return c.finish(method_not_allowed("DELETE"));

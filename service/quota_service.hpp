@@ -144,6 +144,10 @@ class quota_service {
   /// with SIGTERM); unavailable: no coordinator answered.
   virtual void remove_member(std::string node_id, reply<outcome> done) = 0;
 
+  /// Starts this node's graceful leave, as SIGTERM does: it hands its
+  /// clients on, then the process exits 0. Returns at once.
+  virtual void leave_cluster() = 0;
+
   /// This node's view of its cluster (GET /v1/cluster).
   virtual cluster_info cluster() const = 0;
   /// Appends the node's own Prometheus lines (actors, storage, cluster).

@@ -19,7 +19,7 @@ import pytest
 from conftest import (ADMIN_TOKEN, Cluster, Conn, _require_binary, assert_problem, batch, call,
                       cluster_view, clients_owned, debit, delete_client, delete_usage, find_quota,
                       get_status, ledger_total, member_states, owner_header, put_quotas, usage,
-                      wait_for, wait_state, year_quota)
+                      wait_for, wait_settled, wait_state, year_quota)
 
 
 @pytest.fixture(scope="module")
@@ -644,3 +644,24 @@ def test_the_cluster_restarts_after_every_member_crashed(make_cluster):
     c.wait_settled(["n1", "n2", "n3"], timeout=15)
     for cl in clients:
         assert used_of(nodes[1], cl) == acked[cl]
+
+
+def test_an_admin_call_makes_a_node_leave_with_its_clients(make_cluster):
+    c = make_cluster(3)
+    n1, n2, n3 = c["n1"], c["n2"], c["n3"]
+    owned = clients_owned(n1, "admin-leave-", 3, ["n2"])["n2"]
+    for k, cl in enumerate(owned):
+        put_quotas(n1, cl, [year_quota(50)])
+        for _ in range(k + 1):
+            debit(n3, cl, expect=200)
+
+    r = call(n2, "POST", "/v1/cluster:leave")
+    assert r.status == 202, r
+    assert r["leaving"] is True and r["node_id"] == "n2", r
+    assert n2.proc.wait(timeout=60) == 0  # it hands its clients on, then exits 0
+    n2.stop()
+    wait_settled([n1, n3], ["n1", "n3"])
+    for k, cl in enumerate(owned):
+        s = get_status(n1, cl)
+        assert owner_header(s) in ("n1", "n3"), s
+        assert used_of(n3, cl) == k + 1

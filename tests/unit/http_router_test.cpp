@@ -99,6 +99,7 @@ class recording_service : public service::quota_service {
     done(member_answer);
   }
   service::outcome member_answer = service::outcome::ok;
+  void leave_cluster() override { calls.push_back("leave_cluster"); }
   bool ready() const override { return is_ready; }
   std::string node_id() const override { return "node-a"; }
   service::cluster_info cluster() const override {
@@ -208,6 +209,19 @@ TEST_F(RouterTest, RemovingAMemberNeedsTheAdminTokenAndNamesTheMember) {
   auto wrong = call(bhttp::verb::get, "/v1/cluster/members/node-b", {}, admin);
   EXPECT_EQ(wrong.result_int(), 405);
   EXPECT_EQ(wrong[bhttp::field::allow], "DELETE");
+}
+
+TEST_F(RouterTest, LeavingIsAnAdminCallAnsweredAtOnce) {
+  server_options o;
+  o.admin_token = "secret";
+  make_router(o);
+  expect_problem(call(bhttp::verb::post, "/v1/cluster:leave"), 401, "unauthorized");
+  EXPECT_TRUE(svc.calls.empty());
+  auto res = call(bhttp::verb::post, "/v1/cluster:leave", {}, {{"Authorization", "Bearer secret"}});
+  EXPECT_EQ(res.result_int(), 202);
+  EXPECT_EQ(res.body(), R"({"leaving":true,"node_id":"node-a"})");
+  EXPECT_EQ(svc.calls, (std::vector<std::string>{"leave_cluster"}));
+  EXPECT_EQ(call(bhttp::verb::get, "/v1/cluster:leave").result_int(), 405);
 }
 
 TEST_F(RouterTest, UnknownRoutesAre404Problems) {

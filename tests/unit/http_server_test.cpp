@@ -64,6 +64,7 @@ class threaded_service : public service::quota_service {
   void remove_member(std::string, service::reply<service::outcome> done) override {
     done(service::outcome::ok);
   }
+  void leave_cluster() override {}
   bool ready() const override { return true; }
   std::string node_id() const override { return "node-t"; }
   service::cluster_info cluster() const override { return {}; }

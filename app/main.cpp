@@ -91,7 +91,6 @@ int main(int argc, char** argv) {
   storage::options store_opts;
   store_opts.dir = opts.data_dir;
   store_opts.sync_writes = opts.sync_writes;
-  store_opts.idempotency_retention_seconds = opts.idempotency_retention;
   store_opts.now = [&clock] { return clock.now_epoch(); };
   std::string error;
   auto db = storage::database::open(store_opts, error);

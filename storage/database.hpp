@@ -36,8 +36,6 @@ struct options {
   /// fsync the WAL on every write cycle. Off: a write survives a process
   /// crash (kill -9) but not a power loss.
   bool sync_writes = false;
-  /// How long idempotency records are kept.
-  std::int64_t idempotency_retention_seconds = 24 * 3600;
   /// The node's clock (seconds since the epoch), for expiring records
   /// during compaction. Defaults to the system clock.
   std::function<std::int64_t()> now;

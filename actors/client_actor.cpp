@@ -286,7 +286,6 @@ void handle_debit(self_ptr self, debit_job& job) {
     job.done(std::move(r));
     return;
   }
-  ensure_loaded(self);
   if (!st.quotas.known()) {
     r.result = service::outcome::unknown_client;
     send_debit(self, std::move(r), job.done);
@@ -350,7 +349,6 @@ void handle_debit(self_ptr self, debit_job& job) {
 
 void handle_define(self_ptr self, define_job& job) {
   auto& st = self->state;
-  ensure_loaded(self);
   st.quotas.assign(job.definitions, st.node->clock.now());
   recompute_used(self);  // usage history counts against the new windows
   storage::mutation m{st.id};
@@ -362,7 +360,6 @@ void handle_define(self_ptr self, define_job& job) {
 
 void handle_usage(self_ptr self, usage_job& job) {
   auto& st = self->state;
-  ensure_loaded(self);
   st.node->db.wait_committed();
   auto& q = job.query;
   auto from = q.from.value_or(min_time);
@@ -403,7 +400,6 @@ void recompute_and_answer(self_ptr self, service::reply<service::client_result> 
 
 void handle_erase(self_ptr self, erase_job& job) {
   auto& st = self->state;
-  ensure_loaded(self);
   if (!st.quotas.known()) {
     reply_status(self, std::move(job.done), service::outcome::unknown_client);
     return;
@@ -416,7 +412,6 @@ void handle_erase(self_ptr self, erase_job& job) {
 
 void handle_import(self_ptr self, import_job& job) {
   auto& st = self->state;
-  ensure_loaded(self);
   st.node->db.wait_committed();
   if (!st.node->db.import_applied(st.id, job.import_id)) {
     storage::mutation m{st.id};
@@ -450,7 +445,6 @@ void handle_import(self_ptr self, import_job& job) {
 
 void handle_forget(self_ptr self, status_job& job) {
   auto& st = self->state;
-  ensure_loaded(self);
   storage::mutation m{st.id};
   m.delete_client();
   submit(self, std::move(m));
@@ -579,8 +573,8 @@ void move_to(self_ptr self, const std::string& target, const caf::actor& peer) {
 /// counts it off in the registry.
 template <class Atom, class Job, class F>
 void run_job(self_ptr self, Atom atom, Job& job, F&& f) {
-  if (!self->state.loaded)
-    load(self);
+  // Every job finds the client loaded: jobs are only ever run from here.
+  ensure_loaded(self);
   if (!self->state.moved_to.empty())
     redirect(self, atom, job);
   else
@@ -608,8 +602,7 @@ client(client_actor::stateful_pointer<client_state> self, std::string id, node_c
           job.done(std::move(r));
           return;
         }
-        ensure_loaded(self);
-        if (self->state.quotas.known())
+              if (self->state.quotas.known())
           renew(self);
         reply_status(self, std::move(job.done),
                      self->state.quotas.known() ? service::outcome::ok
@@ -624,8 +617,7 @@ client(client_actor::stateful_pointer<client_state> self, std::string id, node_c
     [self](committed_atom, std::uint64_t seq, bool ok) { handle_committed(self, seq, ok); },
     [self](tick_atom) { try_retire(self); },
     [self](move_atom, const std::string& target, const caf::actor& peer) {
-      if (!self->state.loaded)
-        load(self);
+      ensure_loaded(self);
       move_to(self, target, peer);
       job_done(self);
     },
